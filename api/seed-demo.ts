@@ -1,0 +1,24 @@
+import type { Sql } from 'postgres';
+
+/**
+ * Seeds the demo world into a database that has no grids yet. A database with any grid is a real
+ * deployment or an earlier seed and is never touched.
+ */
+export async function seedDemoIfEmpty(sql: Sql, log: (msg: string) => void): Promise<boolean> {
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM grid`;
+  if ((row?.n ?? 0) > 0) return false;
+  const started = Date.now();
+  const { generateDemoWorld } = await import('../geodata/demo/generate.ts');
+  const { loadDemoWorld } = await import('../geodata/demo/load.ts');
+  const world = generateDemoWorld({ seed: 42, now: new Date() });
+  let lastStep = '';
+  const counts = await loadDemoWorld(sql, world, {
+    onProgress: (step) => {
+      if (step !== lastStep) log(`seeding demo: ${step}`);
+      lastStep = step;
+    },
+  });
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  log(`demo world seeded: ${total} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return true;
+}

@@ -1,0 +1,75 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { createApp } from './app.ts';
+import { openDatabase, type Database } from './db/connect.ts';
+import { migrate } from './db/migrate.ts';
+import { QueryCatalog } from './db/queries.ts';
+import { seedDemoIfEmpty } from './seed-demo.ts';
+import { WEB_DIST, buildWeb, webBuildIsCurrent } from './web-build.ts';
+import { relative } from 'node:path';
+
+export interface ServerOptions {
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dataDir: string;
+  /** undefined: seed only an empty embedded database; true/false forces it on/off. */
+  seedDemo?: boolean;
+  buildWeb: boolean;
+  log: (msg: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  database: Database;
+  close(): Promise<void>;
+}
+
+function listen(app: Hono, port: number, host: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname: host, createServer }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { log } = opts;
+  // The web build and the database start-up are independent and both take seconds: overlap them.
+  const web = opts.buildWeb && !webBuildIsCurrent() ? buildWeb(log) : Promise.resolve();
+  const database = await openDatabase(opts.databaseUrl ? { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir } : { dataDir: opts.dataDir });
+  log(`database: ${database.describe}`);
+  try {
+    const { applied, current } = await migrate(database.sql, { log });
+    log(`schema at version ${current}${applied.length ? ` (${applied.length} applied now)` : ''}`);
+    const seed = opts.seedDemo ?? database.kind === 'embedded';
+    if (seed) await seedDemoIfEmpty(database.sql, log);
+    await web;
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+
+  const { app: api } = createApp({ sql: database.sql, queries: new QueryCatalog(), database });
+  const app = new Hono();
+  app.route('/', api);
+  const root = relative(process.cwd(), WEB_DIST) || '.';
+  app.use('/*', serveStatic({ root }));
+  // Client-side routes (/screen, /analysis…) all load the single page.
+  app.get('*', serveStatic({ root, path: 'index.html' }));
+
+  const server = await listen(app, opts.port, opts.host);
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host === '0.0.0.0' ? 'localhost' : opts.host}:${port}`;
+  return {
+    url,
+    database,
+    async close() {
+      // Stop accepting, let in-flight requests finish, then close the database so PGlite flushes.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.close();
+    },
+  };
+}

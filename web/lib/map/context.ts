@@ -1,0 +1,62 @@
+import { getContext, setContext } from 'svelte';
+import type { Map as MlMap, StyleSpecification } from 'maplibre-gl';
+import type { Layer } from '@deck.gl/core';
+import type { MapboxOverlay } from '@deck.gl/mapbox';
+
+const KEY = Symbol('map-controller');
+
+/**
+ * Owns the map and the order-independent life of its layers. A basemap switch (setStyle) drops
+ * every source and layer; each layer component registers an installer that is re-run after every
+ * style load, so layers survive the switch without knowing it happened.
+ */
+export class MapController {
+  private readonly installers = new Map<string, () => void>();
+  private readonly deckLayers = new Map<string, Layer>();
+  private styleReady = false;
+
+  constructor(readonly map: MlMap, private readonly overlay: MapboxOverlay) {
+    map.on('style.load', () => {
+      this.styleReady = true;
+      for (const install of this.installers.values()) install();
+    });
+    if (map.isStyleLoaded()) this.styleReady = true;
+  }
+
+  /** Runs `install` now if the style is ready and after every later style load; returns the unregister function. */
+  register(id: string, install: () => void, uninstall: () => void): () => void {
+    this.installers.set(id, install);
+    if (this.styleReady) install();
+    return () => {
+      this.installers.delete(id);
+      if (this.map.style && this.styleReady) uninstall();
+    };
+  }
+
+  setBasemap(style: StyleSpecification): void {
+    this.styleReady = false;
+    this.map.setStyle(style, { diff: false });
+  }
+
+  /** deck.gl layers are keyed by stable id; giving a new layer instance with the same id updates in place. */
+  setDeckLayer(id: string, layer: Layer | null): void {
+    if (layer) this.deckLayers.set(id, layer);
+    else this.deckLayers.delete(id);
+    this.overlay.setProps({ layers: [...this.deckLayers.values()] });
+  }
+}
+
+/**
+ * Context is set while <MapView> initialises, before the map exists; layer components render only
+ * after it does, so they read the controller through this getter.
+ */
+export function provideMap(current: () => MapController | null): void {
+  setContext(KEY, current);
+}
+
+export function useMap(): MapController {
+  const current = getContext<(() => MapController | null) | undefined>(KEY);
+  const c = current?.();
+  if (!c) throw new Error('useMap() must be called inside <MapView> once the map exists');
+  return c;
+}

@@ -1,0 +1,11 @@
+import type { LayerSpecification } from 'maplibre-gl';
+
+type SourcedLayer = Exclude<LayerSpecification, { type: 'background' | 'raster' | 'hillshade' | 'color-relief' }>;
+
+/** A MapLibre style layer without its source; the owning source component supplies it. */
+export type SourceLayer = SourcedLayer extends infer L ? (L extends SourcedLayer ? Omit<L, 'source'> : never) : never;
+
+export interface MapLabel {
+  position: [number, number];
+  text: string;
+}
