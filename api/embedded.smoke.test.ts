@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FeatureCollection } from 'geojson';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from './db/connect.ts';
+import { listMigrations, migrate } from './db/migrate.ts';
+import { insertTinyWorld, square, ORIGIN, CELL } from './testing/fixtures.ts';
+import { postJson, testApp } from './testing/app.ts';
+
+// The embedded database is what `npm start` uses on a fresh machine; this keeps that path honest:
+// same migrations, same routes, and data that survives a restart.
+const dataDir = mkdtempSync(join(tmpdir(), 'jw-pglite-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('embedded PGlite + PostGIS', () => {
+  it('migrates, serves the API, refuses a bowtie, and keeps its data across a restart', { timeout: 180_000 }, async () => {
+    const first = await openDatabase({ dataDir, poolSize: 4 });
+    try {
+      expect(first.kind).toBe('embedded');
+      const { current } = await migrate(first.sql);
+      expect(current).toBe(listMigrations().length);
+      const [v] = await first.sql<{ v: string }[]>`SELECT postgis_lib_version() AS v`;
+      expect(v!.v).toMatch(/^3\.6/);
+      await insertTinyWorld(first.sql);
+      const { app } = testApp(first.sql);
+      const fc = (await (await app.request('/api/grids')).json()) as FeatureCollection;
+      expect(fc.features).toHaveLength(4);
+      const [ox, oy] = ORIGIN;
+      const bowtie = { type: 'Polygon', coordinates: [[[ox, oy], [ox + CELL, oy + CELL], [ox + CELL, oy], [ox, oy + CELL], [ox, oy]]] };
+      const refused = await postJson(app, '/api/grids', { code: 'X', name: 'x', community_code: 'T-C1', geometry: bowtie });
+      expect(refused.status).toBe(422);
+      const created = await postJson(app, '/api/grids', { code: 'T-G5', name: '第5网格', community_code: 'T-C1', geometry: square(ox, oy + 2 * CELL, CELL, CELL) });
+      expect(created.status).toBe(201);
+      // Several pooled connections at once: the socket server must accept more than one.
+      const many = await Promise.all(Array.from({ length: 8 }, () => app.request('/api/health')));
+      expect(many.map((r) => r.status)).toEqual(Array(8).fill(200));
+    } finally {
+      await first.close();
+    }
+
+    const second = await openDatabase({ dataDir, poolSize: 2 });
+    try {
+      expect((await migrate(second.sql)).applied).toEqual([]);
+      const [n] = await second.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM grid`;
+      expect(n!.n).toBe(5);
+    } finally {
+      await second.close();
+    }
+  });
+});
