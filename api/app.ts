@@ -1,46 +1,97 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Sql } from 'postgres';
+import { authenticate, createGuard } from './auth/guard.ts';
+import { DEFAULT_AUTH_CONFIG, systemClock, type AuthConfig, type Clock } from './auth/types.ts';
+import type { QueryCatalog } from './db/queries.ts';
 import type { Deps } from './deps.ts';
+import type { AppEnv } from './http/env.ts';
 import { ApiError, errorResponse } from './http/errors.ts';
 import { openApiDocument } from './http/openapi.ts';
 import type { Resource, RouteSpec } from './http/resource.ts';
 import { addressesResource } from './routes/addresses.ts';
+import { auditResource } from './routes/audit.ts';
+import { authResource } from './routes/auth.ts';
+import { ingestResource } from './routes/ingest.ts';
+import { personsResource } from './routes/persons.ts';
+import { tokensResource } from './routes/tokens.ts';
 import { communitiesResource } from './routes/communities.ts';
 import { gridsResource } from './routes/grids.ts';
 import { healthResource } from './routes/health.ts';
+import { heatResource } from './routes/heat.ts';
+import { hotspotsResource } from './routes/hotspots.ts';
 import { jointDefensePointsResource } from './routes/joint-defense-points.ts';
 import { keyLocationsResource } from './routes/key-locations.ts';
 import { subdistrictsResource } from './routes/subdistricts.ts';
 
 export interface App {
-  app: Hono;
+  app: Hono<AppEnv>;
   /** Every API route, as documented; tests iterate over it so no route escapes them. */
   routes: RouteSpec[];
 }
 
-export function createApp(deps: Deps, opts: { log?: (err: unknown) => void } = {}): App {
+export interface AppOptions {
+  sql: Sql;
+  queries: QueryCatalog;
+  database: Deps['database'];
+  clock?: Clock;
+  authConfig?: Partial<AuthConfig>;
+  /** How to find the caller's address; the default is the TCP peer (set TRUST_PROXY=1 behind a proxy). */
+  clientIp?: (c: Context<AppEnv>) => string;
+  log?: (err: unknown) => void;
+}
+
+function peerAddress(c: Context<AppEnv>): string {
+  if (process.env.TRUST_PROXY === '1') {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function createApp(opts: AppOptions): App {
+  const clock = opts.clock ?? systemClock;
+  const authConfig = { ...DEFAULT_AUTH_CONFIG, ...opts.authConfig };
+  const guard = createGuard({ sql: opts.sql, queries: opts.queries, clock, authConfig });
+  const deps: Deps = { sql: opts.sql, queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress };
   const resources: Resource[] = [
     healthResource(deps),
+    authResource(deps),
+    tokensResource(deps),
+    auditResource(deps),
+    personsResource(deps),
+    ingestResource(deps),
     subdistrictsResource(deps),
     communitiesResource(deps),
     gridsResource(deps),
     jointDefensePointsResource(deps),
     keyLocationsResource(deps),
     addressesResource(deps),
+    heatResource(deps),
+    hotspotsResource(deps),
   ];
   const routes = resources.flatMap((r) => r.routes);
   const document = openApiDocument(routes, { title: '警网一张图 API', version: '0.1.0' });
 
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
   app.use('/api/*', async (c, next) => {
     c.header('x-request-id', c.req.header('x-request-id') ?? randomUUID());
+    c.header('cache-control', 'no-store');
+    c.set('clientIp', deps.clientIp(c));
     await next();
   });
+  app.use('/api/*', authenticate({ sql: deps.sql, queries: deps.queries, clock, authConfig }));
   for (const r of resources) app.route(r.base, r.router);
   app.get('/api/openapi.json', (c) => c.json(document));
   app.all('/api/*', () => {
     throw new ApiError(404, 'not_found', 'no such API route');
   });
   app.onError((err, c) => errorResponse(c, err, opts.log));
+
   return { app, routes };
 }

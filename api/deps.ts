@@ -1,9 +1,17 @@
+import type { Context } from 'hono';
 import type { Sql } from 'postgres';
+import type { AuthConfig, Clock } from './auth/types.ts';
 import type { QueryCatalog } from './db/queries.ts';
+import type { AppEnv } from './http/env.ts';
+import type { Guard } from './http/resource.ts';
 
-/** What every resource needs; passed in so tests build an app around their own database. */
+/** What every resource needs; passed in so tests build an app around their own database and clock. */
 export interface Deps {
   sql: Sql;
   queries: QueryCatalog;
   database: { kind: 'embedded' | 'external'; describe: string };
+  clock: Clock;
+  authConfig: AuthConfig;
+  guard: Guard;
+  clientIp: (c: Context<AppEnv>) => string;
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './db/connect.ts';
 import { listMigrations, migrate } from './db/migrate.ts';
 import { insertTinyWorld, square, ORIGIN, CELL } from './testing/fixtures.ts';
-import { postJson, testApp } from './testing/app.ts';
+import { Client, createUser, testApp } from './testing/app.ts';
 
 // The embedded database is what `npm start` uses on a fresh machine; this keeps that path honest:
 // same migrations, same routes, and data that survives a restart.
@@ -22,18 +22,25 @@ describe('embedded PGlite + PostGIS', () => {
       expect(current).toBe(listMigrations().length);
       const [v] = await first.sql<{ v: string }[]>`SELECT postgis_lib_version() AS v`;
       expect(v!.v).toMatch(/^3\.6/);
-      await insertTinyWorld(first.sql);
+      const world = await insertTinyWorld(first.sql);
+      await createUser(first.sql, 'command1', 'command', { subdistrict_id: world.subdistrictId });
+      await createUser(first.sql, 'leader1', 'grid_leader', { grid_id: world.gridIds[0] });
       const { app } = testApp(first.sql);
-      const fc = (await (await app.request('/api/grids')).json()) as FeatureCollection;
+      const client = await Client.login(app, 'command1');
+      const fc = (await (await client.get('/api/grids')).json()) as FeatureCollection;
       expect(fc.features).toHaveLength(4);
+      // Row-level security works on PGlite too: a grid leader sees their one grid.
+      const leader = await Client.login(app, 'leader1');
+      const own = (await (await leader.get('/api/grids')).json()) as FeatureCollection;
+      expect(own.features.map((f) => f.properties?.id)).toEqual([world.gridIds[0]]);
       const [ox, oy] = ORIGIN;
       const bowtie = { type: 'Polygon', coordinates: [[[ox, oy], [ox + CELL, oy + CELL], [ox + CELL, oy], [ox, oy + CELL], [ox, oy]]] };
-      const refused = await postJson(app, '/api/grids', { code: 'X', name: 'x', community_code: 'T-C1', geometry: bowtie });
+      const refused = await client.post('/api/grids', { code: 'X', name: 'x', community_code: 'T-C1', geometry: bowtie });
       expect(refused.status).toBe(422);
-      const created = await postJson(app, '/api/grids', { code: 'T-G5', name: '第5网格', community_code: 'T-C1', geometry: square(ox, oy + 2 * CELL, CELL, CELL) });
+      const created = await client.post('/api/grids', { code: 'T-G5', name: '第5网格', community_code: 'T-C1', geometry: square(ox, oy + 2 * CELL, CELL, CELL) });
       expect(created.status).toBe(201);
       // Several pooled connections at once: the socket server must accept more than one.
-      const many = await Promise.all(Array.from({ length: 8 }, () => app.request('/api/health')));
+      const many = await Promise.all(Array.from({ length: 8 }, () => client.get('/api/grids')));
       expect(many.map((r) => r.status)).toEqual(Array(8).fill(200));
     } finally {
       await first.close();

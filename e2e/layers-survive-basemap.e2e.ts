@@ -13,7 +13,8 @@ test('toggling a layer hides it, and layers survive a base map switch', async ({
   await page.getByTestId('basemap-light').click();
   await expect.poll(() => page.evaluate(() => {
     const map = (window as unknown as Jw).__jw.map;
-    return map.getStyle().layers.find((l) => l.id === 'background')?.paint?.['background-color'];
+    const background = map.getStyle().layers.find((l) => l.type === 'background');
+    return background?.type === 'background' ? background.paint?.['background-color'] : undefined;
   })).toBe('#eef1f5');
   const after = await waitForGrids(page);
   expect(after).toBe(before);

@@ -15,7 +15,7 @@ const FILE_PATTERN = /^(\d{5})_([a-z0-9_]+)\.sql$/;
  * Lists migrations in order and refuses a directory with a gap, a duplicate number or a
  * misnamed file: a missing step must never be skipped silently.
  */
-export function listMigrations(dir = repoPath('sql/migrations')): Migration[] {
+export function listMigrations(dir = process.env.JW_MIGRATIONS_DIR ?? repoPath('sql/migrations')): Migration[] {
   const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
   const migrations: Migration[] = [];
   for (const file of files) {

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Sql, ParameterOrJSON, Row } from 'postgres';
+import type { ParameterOrJSON, Row } from 'postgres';
 import { repoPath } from '../paths.ts';
+import type { Db } from './types.ts';
 
 export interface NamedQuery {
   name: string;
@@ -54,7 +55,7 @@ export class QueryCatalog {
   }
 
   /** Runs a named query with positional parameters (prepared, so plans are reused). */
-  run<T extends Row = Row>(sql: Sql, name: string, args: ParameterOrJSON<never>[] = []): Promise<T[]> {
+  run<T extends Row = Row>(sql: Db, name: string, args: ParameterOrJSON<never>[] = []): Promise<T[]> {
     const q = this.get(name);
     if (args.length !== q.params.length) {
       throw new Error(`query ${name} takes ${q.params.length} parameters (${q.params.map((p) => p.name).join(', ')}), got ${args.length}`);

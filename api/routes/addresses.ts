@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { bboxParam } from '../http/geo.ts';
 import { Resource } from '../http/resource.ts';
+import { CASE_ROLES } from '../auth/types.ts';
 import { invalidInputResponse } from './respond.ts';
 
 /** Server-side cap: a client cannot ask the database for an unbounded number of rows. */
@@ -27,12 +28,13 @@ interface AddressRow {
 }
 
 export function addressesResource(deps: Deps): Resource {
-  const { sql, queries } = deps;
-  return new Resource('/api/addresses', 'addresses').route(
+  const { queries } = deps;
+  return new Resource('/api/addresses', 'addresses', deps.guard).route(
     {
       method: 'get',
       path: '/',
       summary: '标准地址（按范围）/ standard addresses in a bbox, capped',
+      access: { kind: 'session', roles: CASE_ROLES },
       query: listQuery,
       responses: {
         200: {
@@ -43,9 +45,9 @@ export function addressesResource(deps: Deps): Resource {
         400: invalidInputResponse,
       },
     },
-    async (c, { query }) => {
+    async (c, { query }, db) => {
       const limit = Math.min(query.limit ?? MAX_ADDRESSES_PER_REQUEST, MAX_ADDRESSES_PER_REQUEST);
-      const rows = await queries.run<AddressRow>(sql, 'addresses_in_bbox', [...query.bbox, query.category ?? null, limit + 1]);
+      const rows = await queries.run<AddressRow>(db, 'addresses_in_bbox', [...query.bbox, query.category ?? null, limit + 1]);
       const truncated = rows.length > limit;
       const features = rows.slice(0, limit).map(({ lon, lat, ...properties }) => ({
         type: 'Feature' as const,

@@ -6,14 +6,15 @@ import { featureCollectionResponse, geojson, invalidInputResponse } from './resp
 const listQuery = z.object({ subdistrict_id: z.coerce.number().int().positive().optional() }).strict();
 
 export function communitiesResource(deps: Deps): Resource {
-  return new Resource('/api/communities', 'jurisdiction').route(
+  return new Resource('/api/communities', 'jurisdiction', deps.guard).route(
     {
       method: 'get',
       path: '/',
       summary: '社区/行政村 / communities and villages',
+      access: { kind: 'session', roles: 'any' },
       query: listQuery,
       responses: { 200: featureCollectionResponse, 400: invalidInputResponse },
     },
-    async (c, { query }) => geojson(c, await deps.queries.run(deps.sql, 'communities_geojson', [query.subdistrict_id ?? null]), 'fc'),
+    async (c, { query }, db) => geojson(c, await deps.queries.run(db, 'communities_geojson', [query.subdistrict_id ?? null]), 'fc'),
   );
 }

@@ -22,28 +22,30 @@ const createBody = z
   });
 
 export function gridsResource(deps: Deps): Resource {
-  const { sql, queries } = deps;
-  return new Resource('/api/grids', 'jurisdiction')
+  const { queries } = deps;
+  return new Resource('/api/grids', 'jurisdiction', deps.guard)
     .route(
       {
         method: 'get',
         path: '/',
         summary: '网格 / grids as GeoJSON',
+        access: { kind: 'session', roles: 'any' },
         query: listQuery,
         responses: { 200: featureCollectionResponse, 400: invalidInputResponse },
       },
-      async (c, { query }) => geojson(c, await queries.run(sql, 'grids_geojson', [query.community_id ?? null]), 'fc'),
+      async (c, { query }, db) => geojson(c, await queries.run(db, 'grids_geojson', [query.community_id ?? null]), 'fc'),
     )
     .route(
       {
         method: 'get',
         path: '/:id',
         summary: '单个网格 / one grid',
+        access: { kind: 'session', roles: 'any' },
         params: idParam,
         responses: { 200: featureResponse, 404: notFoundResponse },
       },
-      async (c, { params }) => {
-        const rows = await queries.run(sql, 'grid_feature', [params.id]);
+      async (c, { params }, db) => {
+        const rows = await queries.run(db, 'grid_feature', [params.id]);
         if (!rows.length) throw new ApiError(404, 'not_found', `grid ${params.id} does not exist`);
         return geojson(c, rows, 'feature');
       },
@@ -53,6 +55,7 @@ export function gridsResource(deps: Deps): Resource {
         method: 'post',
         path: '/',
         summary: '新建网格 / create a grid',
+        access: { kind: 'session', roles: ['command'] },
         body: createBody,
         responses: {
           201: { description: 'created', schema: z.object({ id: z.number(), area_m2: z.number() }) },
@@ -61,17 +64,17 @@ export function gridsResource(deps: Deps): Resource {
           422: { description: 'invalid geometry or unknown community' },
         },
       },
-      async (c, { body }) => {
-        const [community] = await queries.run<{ id: number }>(sql, 'community_by_ref', [body.community_id ?? null, body.community_code ?? null]);
+      async (c, { body }, db) => {
+        const [community] = await queries.run<{ id: number }>(db, 'community_by_ref', [body.community_id ?? null, body.community_code ?? null]);
         if (!community) {
           throw new ApiError(422, 'reference_not_found', `community ${body.community_id ?? body.community_code} does not exist`, { field: 'community_id' });
         }
         const geometry = JSON.stringify(body.geometry);
-        const [validity] = await queries.run<{ valid: boolean; reason: string; location: string | null }>(sql, 'geometry_validity', [geometry]);
+        const [validity] = await queries.run<{ valid: boolean; reason: string; location: string | null }>(db, 'geometry_validity', [geometry]);
         if (validity && !validity.valid) {
           throw new ApiError(422, 'invalid_geometry', `geometry is not valid: ${validity.reason}`, { field: 'geometry', reason: validity.reason, location: validity.location });
         }
-        const [row] = await queries.run<{ id: number; area_m2: number }>(sql, 'grid_insert', [body.code, body.name, community.id, geometry]);
+        const [row] = await queries.run<{ id: number; area_m2: number }>(db, 'grid_insert', [body.code, body.name, community.id, geometry]);
         return c.json(row, 201);
       },
     );

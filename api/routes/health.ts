@@ -17,15 +17,16 @@ const healthBody = z.object({
 
 export function healthResource(deps: Deps): Resource {
   const expected = listMigrations().length;
-  return new Resource('/api/health', 'system').route(
+  return new Resource('/api/health', 'system', deps.guard).route(
     {
       method: 'get',
       path: '/',
       summary: '服务与数据库状态 / service and database status',
+      access: { kind: 'public' },
       responses: { 200: { description: 'healthy', schema: healthBody }, 503: { description: 'database unreachable' } },
     },
-    async (c) => {
-      const [row] = await deps.queries.run<{ server_version: string; postgis_version: string; schema_version: number; grids: number }>(deps.sql, 'health');
+    async (c, _input, db) => {
+      const [row] = await deps.queries.run<{ server_version: string; postgis_version: string; schema_version: number; grids: number }>(db, 'health');
       if (!row) throw new Error('health query returned no row');
       return c.json({
         status: row.schema_version === expected ? 'ok' : 'degraded',

@@ -20,19 +20,20 @@ const createBody = z
   .strict();
 
 export function jointDefensePointsResource(deps: Deps): Resource {
-  const { sql, queries } = deps;
-  return new Resource('/api/joint-defense-points', 'jurisdiction')
+  const { queries } = deps;
+  return new Resource('/api/joint-defense-points', 'jurisdiction', deps.guard)
     .route(
       {
         method: 'get',
         path: '/',
         summary: '联防联控点 / joint-defense points',
+        access: { kind: 'session', roles: 'any' },
         query: listQuery,
         responses: { 200: featureCollectionResponse, 400: invalidInputResponse },
       },
-      async (c, { query }) => {
+      async (c, { query }, db) => {
         const b = query.bbox ?? [null, null, null, null];
-        return geojson(c, await queries.run(sql, 'joint_defense_points_geojson', [query.grid_id ?? null, ...b]), 'fc');
+        return geojson(c, await queries.run(db, 'joint_defense_points_geojson', [query.grid_id ?? null, ...b]), 'fc');
       },
     )
     .route(
@@ -40,6 +41,7 @@ export function jointDefensePointsResource(deps: Deps): Resource {
         method: 'post',
         path: '/',
         summary: '新建联防联控点 / create a joint-defense point',
+        access: { kind: 'session', roles: ['command', 'station_chief'] },
         body: createBody,
         responses: {
           201: { description: 'created', schema: z.object({ id: z.number(), grid_id: z.number().nullable() }) },
@@ -48,8 +50,8 @@ export function jointDefensePointsResource(deps: Deps): Resource {
           422: { description: 'unknown grid' },
         },
       },
-      async (c, { body }) => {
-        const [row] = await queries.run(sql, 'joint_defense_point_insert', [body.code, body.name, body.lon, body.lat, body.service_radius_m, body.grid_id ?? null]);
+      async (c, { body }, db) => {
+        const [row] = await queries.run(db, 'joint_defense_point_insert', [body.code, body.name, body.lon, body.lat, body.service_radius_m, body.grid_id ?? null]);
         return c.json(row, 201);
       },
     );

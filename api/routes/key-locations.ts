@@ -21,19 +21,20 @@ const createBody = z
   .strict();
 
 export function keyLocationsResource(deps: Deps): Resource {
-  const { sql, queries } = deps;
-  return new Resource('/api/key-locations', 'jurisdiction')
+  const { queries } = deps;
+  return new Resource('/api/key-locations', 'jurisdiction', deps.guard)
     .route(
       {
         method: 'get',
         path: '/',
         summary: '重点部位 / key locations',
+        access: { kind: 'session', roles: 'any' },
         query: listQuery,
         responses: { 200: featureCollectionResponse, 400: invalidInputResponse },
       },
-      async (c, { query }) => {
+      async (c, { query }, db) => {
         const b = query.bbox ?? [null, null, null, null];
-        return geojson(c, await queries.run(sql, 'key_locations_geojson', [query.type ?? null, ...b]), 'fc');
+        return geojson(c, await queries.run(db, 'key_locations_geojson', [query.type ?? null, ...b]), 'fc');
       },
     )
     .route(
@@ -41,6 +42,7 @@ export function keyLocationsResource(deps: Deps): Resource {
         method: 'post',
         path: '/',
         summary: '新建重点部位 / create a key location',
+        access: { kind: 'session', roles: ['command'] },
         body: createBody,
         responses: {
           201: { description: 'created', schema: z.object({ id: z.number(), grid_id: z.number().nullable() }) },
@@ -49,13 +51,13 @@ export function keyLocationsResource(deps: Deps): Resource {
           422: { description: 'invalid geometry' },
         },
       },
-      async (c, { body }) => {
+      async (c, { body }, db) => {
         const geometry = JSON.stringify(body.geometry);
-        const [validity] = await queries.run<{ valid: boolean; reason: string; location: string | null }>(sql, 'geometry_validity', [geometry]);
+        const [validity] = await queries.run<{ valid: boolean; reason: string; location: string | null }>(db, 'geometry_validity', [geometry]);
         if (validity && !validity.valid) {
           throw new ApiError(422, 'invalid_geometry', `geometry is not valid: ${validity.reason}`, { field: 'geometry', reason: validity.reason, location: validity.location });
         }
-        const [row] = await queries.run(sql, 'key_location_insert', [body.code, body.name, body.type, geometry, body.required_passes_week]);
+        const [row] = await queries.run(db, 'key_location_insert', [body.code, body.name, body.type, geometry, body.required_passes_week]);
         return c.json(row, 201);
       },
     );

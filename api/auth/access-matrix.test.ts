@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../app.ts';
+import type { RouteSpec } from '../http/resource.ts';
+import { freshDatabase, type TestDatabase } from '../testing/db.ts';
+import { CELL, ORIGIN, insertTinyWorld, square, type TinyWorld } from '../testing/fixtures.ts';
+import { Client, createUser, testApp } from '../testing/app.ts';
+import type { Role } from './types.ts';
+
+/**
+ * Every route × every kind of caller, generated from the route table: a route added later is
+ * covered automatically, and fails here if its access rule or scoping is wrong.
+ */
+
+let db: TestDatabase;
+let app: App['app'];
+let routes: RouteSpec[];
+let world: TinyWorld;
+const [ox, oy] = ORIGIN;
+
+interface Principal {
+  name: string;
+  role: Role | 'anonymous' | 'token' | 'expired_assignment';
+  /** Grids whose rows this caller may see. */
+  grids: number[];
+  client: Client;
+  token?: string;
+}
+const principals: Principal[] = [];
+const personByGrid = new Map<number, number>();
+let fullToken = '';
+let syncOnlyToken = '';
+
+const gridIndex = (i: 0 | 1 | 2 | 3) => world.gridIds[i];
+const centre = (i: number): [number, number] => [ox + (i + 0.5) * CELL, oy + CELL];
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  ({ app, routes } = testApp(db.sql));
+  world = await insertTinyWorld(db.sql);
+  const { sql } = db;
+  for (const [i, gridId] of world.gridIds.entries()) {
+    const [lon, lat] = centre(i);
+    const [a] = await sql<{ id: number }[]>`
+      INSERT INTO address (code, address_text, geom, category) VALUES (${`A${i}`}, ${`测试路${i}号`}, ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326), 'key') RETURNING id`;
+    const [p] = await sql<{ id: number }[]>`
+      INSERT INTO person_of_concern (code, address_id, name, id_number, phone, category, control_level, since)
+      VALUES (${`P${i}`}, ${a!.id}, ${`人员${i}`}, ${`41048119800101${String(1000 + i)}`}, ${`1380000${String(1000 + i)}`}, 'community_correction', 1, '2025-01-01') RETURNING id`;
+    personByGrid.set(gridId, p!.id);
+    await sql`INSERT INTO event (code, type, subtype, severity, title, geom, reported_at)
+              VALUES (${`E${i}`}, 'public_security', 'theft', 2, '盗窃', ST_SetSRID(ST_MakePoint(${lon}, ${lat + 0.001}), 4326), now())`;
+    await sql`INSERT INTO joint_defense_point (code, name, geom) VALUES (${`J${i}`}, ${`联防点${i}`}, ST_SetSRID(ST_MakePoint(${lon + 0.001}, ${lat}), 4326))`;
+    await sql`INSERT INTO key_location (code, name, type, geom) VALUES (${`K${i}`}, ${`学校${i}`}, 'school', ST_SetSRID(ST_MakePoint(${lon - 0.001}, ${lat}), 4326))`;
+  }
+  await sql`INSERT INTO patrol_device (code, kind) VALUES ('DEV1', 'handheld')`;
+  const [c1, c2] = world.communityIds;
+  const all = [...world.gridIds];
+  const users: [string, Role, Parameters<typeof createUser>[3], number[]][] = [
+    ['cmd', 'command', { subdistrict_id: world.subdistrictId }, all],
+    ['chief', 'station_chief', { community_id: c1 }, [gridIndex(0), gridIndex(1)]],
+    ['police', 'police', { community_id: c1 }, [gridIndex(0), gridIndex(1)]],
+    ['aux', 'aux_police', { grid_id: gridIndex(1) }, [gridIndex(1)]],
+    ['leader', 'grid_leader', { grid_id: gridIndex(0) }, [gridIndex(0)]],
+    ['worker', 'grid_worker', { grid_id: gridIndex(0) }, [gridIndex(0)]],
+    ['volunteer', 'part_time', { grid_id: gridIndex(2) }, [gridIndex(2)]],
+    ['analyst', 'analyst', { subdistrict_id: world.subdistrictId }, all],
+    ['screen', 'display', {}, all],
+  ];
+  for (const [name, role, scope, grids] of users) {
+    await createUser(sql, name, role, scope);
+    principals.push({ name, role, grids, client: await Client.login(app, name) });
+  }
+  void c2;
+  // Reassigned away yesterday: still a valid login, but no jurisdiction today.
+  await createUser(sql, 'moved', 'grid_leader', { grid_id: gridIndex(3) }, { startsOn: '2020-01-01', endsOn: '2021-01-01' });
+  principals.push({ name: 'moved', role: 'expired_assignment', grids: [], client: await Client.login(app, 'moved') });
+  principals.push({ name: 'anonymous', role: 'anonymous', grids: [], client: Client.anonymous(app) });
+  const issue = async (scopes: string[]) => {
+    const res = await principals[0]!.client.post('/api/tokens', { name: `t-${scopes.join('+')}`, scopes });
+    return ((await res.json()) as { token: string }).token;
+  };
+  fullToken = await issue(['gps:ingest', 'sync:read']);
+  syncOnlyToken = await issue(['sync:read']);
+  principals.push({ name: 'token', role: 'token', grids: all, client: Client.anonymous(app), token: fullToken });
+  principals.push({ name: 'token-sync-only', role: 'token', grids: all, client: Client.anonymous(app), token: syncOnlyToken });
+});
+afterAll(async () => db?.drop());
+
+interface Case {
+  path: string;
+  body?: unknown;
+  /** Whether the target lies inside the caller's jurisdiction (decides 2xx vs 404/403). */
+  inside: boolean;
+}
+
+const bbox = () => `${ox},${oy},${ox + 4 * CELL},${oy + 2 * CELL}`;
+
+/**
+ * How to call routes that need parameters. A route missing here is called bare; if it needs
+ * input it then answers 400 for an allowed caller and the matrix fails, asking for an entry.
+ */
+const SAMPLES: Record<string, (p: Principal, n: number) => Case[]> = {
+  'get /api/addresses': () => [{ path: `/api/addresses?bbox=${bbox()}`, inside: true }],
+  'get /api/heat/h3': () => [{ path: `/api/heat/h3?bbox=${bbox()}`, inside: true }],
+  'get /api/heat/compare': () => [{ path: `/api/heat/compare?bbox=${bbox()}`, inside: true }],
+  'get /api/hotspots/gistar': () => [{ path: `/api/hotspots/gistar?bbox=${bbox()}`, inside: true }],
+  'get /api/hotspots/emerging': () => [{ path: `/api/hotspots/emerging?bbox=${bbox()}`, inside: true }],
+  'get /api/grids/:id': (p) => world.gridIds.map((g) => ({ path: `/api/grids/${g}`, inside: p.grids.includes(g) })),
+  'get /api/persons/:id': (p) => world.gridIds.map((g) => ({ path: `/api/persons/${personByGrid.get(g)}`, inside: p.grids.includes(g) })),
+  'post /api/persons/:id/reveal': (p) => world.gridIds.map((g) => ({ path: `/api/persons/${personByGrid.get(g)}/reveal`, body: { reason: '核查矫正人员报到情况' }, inside: p.grids.includes(g) })),
+  'post /api/grids': (_p, n) => [{ path: '/api/grids', body: { code: `NEW-${n}`, name: '新网格', community_id: world.communityIds[0], geometry: square(ox, oy + 2 * CELL + n * CELL, CELL, CELL) }, inside: true }],
+  'post /api/joint-defense-points': (p, n) => world.gridIds.map((g, i) => ({
+    path: '/api/joint-defense-points', body: { code: `JN-${n}-${i}`, name: '新联防点', lon: centre(i)[0], lat: centre(i)[1] - 0.002 }, inside: p.grids.includes(g),
+  })),
+  'post /api/key-locations': (_p, n) => [{ path: '/api/key-locations', body: { code: `KN-${n}`, name: '新市场', type: 'market', geometry: { type: 'Point', coordinates: centre(0) } }, inside: true }],
+  'post /api/tokens': (_p, n) => [{ path: '/api/tokens', body: { name: `matrix-${n}`, scopes: ['sync:read'] }, inside: true }],
+  'delete /api/tokens/:id': () => [{ path: '/api/tokens/{fresh-token}', inside: true }],
+  'post /api/machine/fixes': (_p, n) => [{ path: '/api/machine/fixes', body: { device_code: 'DEV1', fixes: [{ t: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(), lon: centre(0)[0], lat: centre(0)[1] }] }, inside: true }],
+};
+
+/** Routes the matrix must not fire for everyone, each with the test that covers it instead. */
+const NOT_IN_MATRIX: Record<string, string> = {
+  'post /api/auth/login': 'public, rate-limited per user and address: sessions.test.ts',
+  'post /api/auth/logout': 'ends the caller’s session: sessions.test.ts',
+  'post /api/auth/password': 'changes the caller’s password: sessions.test.ts',
+};
+
+function expectedStatus(route: RouteSpec, p: Principal, c: Case): number[] {
+  const a = route.access;
+  if (a.kind === 'public') return [200];
+  if (a.kind === 'token') {
+    if (p.role !== 'token') return [401];
+    return p.token === syncOnlyToken && a.scope !== 'sync:read' ? [403] : [200];
+  }
+  if (p.role === 'anonymous' || p.role === 'token') return [401];
+  if (a.kind === 'self') return [200];
+  if (p.role === 'expired_assignment') return [403];
+  if (a.roles !== 'any' && !a.roles.includes(p.role)) return [403];
+  const ok = route.method === 'post' && !route.path.endsWith('/reveal') ? [201, 200] : route.method === 'delete' ? [204] : [200];
+  if (c.inside) return ok;
+  // Outside the jurisdiction: a read of one thing is "not found" (its existence is not confirmed);
+  // a write is refused by row-level security.
+  return route.method === 'get' || route.path.endsWith('/reveal') ? [404] : [403];
+}
+
+/** Every grid id a response mentions, wherever it sits. */
+function gridRefs(route: RouteSpec, body: unknown): number[] {
+  const refs: number[] = [];
+  const gridFeatures = route.path === '/api/grids' || route.path === '/api/grids/:id' || route.path === '/api/machine/grids';
+  const walk = (v: unknown, inGridFeature: boolean) => {
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, inGridFeature));
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.grid_id === 'number') refs.push(o.grid_id);
+    if (inGridFeature && o.type === 'Feature' && typeof (o.properties as { id?: unknown })?.id === 'number') refs.push((o.properties as { id: number }).id);
+    for (const x of Object.values(o)) walk(x, inGridFeature);
+  };
+  walk(body, gridFeatures);
+  return refs;
+}
+
+const ID_NUMBER = /\b\d{17}[\dX]\b/;
+
+describe('role × endpoint matrix', () => {
+  it('covers every route, and the exclusion list names only real routes', () => {
+    const keys = new Set(routes.map((r) => `${r.method} ${r.path}`));
+    for (const k of [...Object.keys(NOT_IN_MATRIX), ...Object.keys(SAMPLES)]) expect(keys.has(k), k).toBe(true);
+    expect(routes.length).toBeGreaterThan(15);
+  });
+
+  it('every caller gets the right status on every route, and nothing from outside its jurisdiction', { timeout: 120_000 }, async () => {
+    const failures: string[] = [];
+    let n = 0;
+    for (const route of routes) {
+      const key = `${route.method} ${route.path}`;
+      if (NOT_IN_MATRIX[key]) continue;
+      for (const p of principals) {
+        const cases = SAMPLES[key]?.(p, n) ?? [{ path: route.path, inside: true }];
+        for (const c of cases) {
+          n++;
+          let path = c.path;
+          if (path.includes('{fresh-token}')) {
+            const res = await principals[0]!.client.post('/api/tokens', { name: `to-revoke-${n}`, scopes: ['sync:read'] });
+            path = path.replace('{fresh-token}', String(((await res.json()) as { id: number }).id));
+          }
+          const headers: Record<string, string> = p.token ? { authorization: `Bearer ${p.token}` } : {};
+          const res = await p.client.request(path, { method: route.method.toUpperCase(), headers, ...(c.body !== undefined ? { body: c.body } : {}) });
+          const expected = expectedStatus(route, p, c);
+          const text = await res.text();
+          if (!expected.includes(res.status)) {
+            failures.push(`${key} as ${p.name} (${path}${c.inside ? '' : ', outside'}): ${res.status}, expected ${expected.join('|')}: ${text.slice(0, 160)}`);
+            continue;
+          }
+          if (res.status >= 400) {
+            const body = JSON.parse(text) as { error?: { code?: string } };
+            if (!body.error?.code) failures.push(`${key} as ${p.name}: ${res.status} without the error shape`);
+            continue;
+          }
+          if (!text || !(res.headers.get('content-type') ?? '').match(/json/)) continue;
+          const body = JSON.parse(text) as unknown;
+          const outside = gridRefs(route, body).filter((g) => !p.grids.includes(g));
+          if (outside.length) failures.push(`${key} as ${p.name}: rows from grids ${[...new Set(outside)].join(',')} outside its jurisdiction`);
+          if (['analyst', 'display'].includes(p.role) && ID_NUMBER.test(text)) failures.push(`${key} as ${p.name}: an ID number reached an aggregate-only role`);
+          if (!key.endsWith('/reveal') && p.role !== 'token' && /\b41048119800101\d{4}\b/.test(text)) failures.push(`${key} as ${p.name}: an unmasked ID number without a reveal`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(n).toBeGreaterThan(200);
+  });
+});

@@ -1,0 +1,94 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Sql } from 'postgres';
+import type { QueryCatalog } from '../db/queries.ts';
+import type { Db } from '../db/types.ts';
+import type { AuthConfig, AuthContext, Clock, Role, SessionUser, TokenScope } from './types.ts';
+
+export const SESSION_COOKIE = 'jw_session';
+export const TOKEN_PREFIX = 'jwt_';
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The calendar day in Asia/Shanghai, which is when assignments start and end. */
+export function shanghaiDate(at: Date): string {
+  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+export async function createSession(sql: Sql, userId: number, meta: { ip: string; userAgent: string }, clock: Clock, cfg: AuthConfig) {
+  const token = newSecret();
+  const csrfToken = newSecret();
+  const now = clock.now();
+  const expiresAt = new Date(now.getTime() + cfg.absoluteHours * 3600_000);
+  await sql`
+    INSERT INTO app_session (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, client_ip, user_agent)
+    VALUES (${sha256(token)}, ${userId}, ${csrfToken}, ${now}, ${now}, ${expiresAt}, ${meta.ip}, ${meta.userAgent.slice(0, 300)})`;
+  return { token, csrfToken, expiresAt };
+}
+
+interface SessionRow {
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  csrf_token: string;
+  user_id: number;
+  username: string;
+  display_name: string;
+  kind: 'staff' | 'display';
+  staff_id: number | null;
+  must_change_password: boolean;
+  disabled: boolean;
+  roles: Role[];
+}
+
+/**
+ * The session behind a cookie, or null when it is unknown, revoked, past its absolute lifetime or
+ * idle too long. An expired session is revoked so it cannot come back if the clock moves.
+ */
+export async function lookupSession(sql: Sql, queries: QueryCatalog, token: string, clock: Clock, cfg: AuthConfig): Promise<AuthContext | null> {
+  const tokenHash = sha256(token);
+  const now = clock.now();
+  const [row] = await queries.run<SessionRow>(sql, 'auth_session', [tokenHash, shanghaiDate(now)]);
+  if (!row || row.revoked_at || row.disabled) return null;
+  const idleLimit = row.last_seen_at.getTime() + cfg.idleMinutes * 60_000;
+  if (now >= row.expires_at || now.getTime() > idleLimit) {
+    await sql`UPDATE app_session SET revoked_at = ${now} WHERE token_hash = ${tokenHash} AND revoked_at IS NULL`;
+    return null;
+  }
+  // One write a minute per session is enough to track idleness.
+  if (now.getTime() - row.last_seen_at.getTime() > 60_000) {
+    await sql`UPDATE app_session SET last_seen_at = ${now} WHERE token_hash = ${tokenHash}`;
+  }
+  const user: SessionUser = {
+    id: row.user_id,
+    username: row.username,
+    displayName: row.display_name,
+    kind: row.kind,
+    staffId: row.staff_id,
+    roles: row.roles,
+    mustChangePassword: row.must_change_password,
+  };
+  return { kind: 'user', user, tokenHash, csrfToken: row.csrf_token };
+}
+
+export async function lookupToken(sql: Sql, bearer: string, clock: Clock): Promise<AuthContext | null> {
+  if (!bearer.startsWith(TOKEN_PREFIX)) return null;
+  const [row] = await sql<{ id: number; name: string; scopes: TokenScope[] }[]>`
+    UPDATE api_token SET last_used_at = ${clock.now()}
+    WHERE token_hash = ${sha256(bearer)} AND revoked_at IS NULL
+    RETURNING id, name, scopes`;
+  return row ? { kind: 'token', token: { id: row.id, name: row.name, scopes: row.scopes } } : null;
+}
+
+export async function audit(sql: Db, entry: { actor: string; action: string; targetType: string; targetId?: string | null; reason?: string | null; ip?: string | null; details?: unknown }) {
+  await sql`
+    INSERT INTO audit_log (actor, action, target_type, target_id, reason, client_ip, details)
+    VALUES (${entry.actor}, ${entry.action}, ${entry.targetType}, ${entry.targetId ?? null}, ${entry.reason ?? null},
+            ${entry.ip ?? null}, ${entry.details === undefined ? null : sql.json(entry.details as never)})`;
+}

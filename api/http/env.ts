@@ -1,0 +1,9 @@
+import type { AuthContext } from '../auth/types.ts';
+
+/** Per-request variables every router can read (`c.get('auth')`). */
+export interface AppEnv {
+  Variables: {
+    auth: AuthContext | null;
+    clientIp: string;
+  };
+}
