@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { createDemoUsers } from './auth/demo-users.ts';
 
 /**
  * Seeds the demo world into a database that has no grids yet. A database with any grid is a real
@@ -18,6 +19,8 @@ export async function seedDemoIfEmpty(sql: Sql, log: (msg: string) => void): Pro
       lastStep = step;
     },
   });
+  const users = await createDemoUsers(sql);
+  log(`demo logins (password change forced at first login): ${users.join(', ')}`);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   log(`demo world seeded: ${total} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return true;

@@ -44,3 +44,27 @@ export async function waitForGrids(page: Page): Promise<number> {
     return new Set(jw.map.querySourceFeatures('grids').map((f) => f.id)).size;
   });
 }
+
+export const DEMO_PASSWORD = 'Yuanling@2025';
+export const E2E_PASSWORD = 'E2e-Console-2026!';
+
+/**
+ * Logs the page's browser context in as a demo user through the API (the cookie is shared with
+ * the page). Demo users must change their password first; whichever state the account is in,
+ * this ends logged in with E2E_PASSWORD.
+ */
+export async function loginAs(page: Page, username: string): Promise<void> {
+  const login = (password: string) => page.request.post('/api/auth/login', { data: { username, password } });
+  let res = await login(E2E_PASSWORD);
+  if (res.status() === 401) {
+    res = await login(DEMO_PASSWORD);
+    expect(res.status(), await res.text()).toBe(200);
+    const { csrfToken } = (await res.json()) as { csrfToken: string };
+    const change = await page.request.post('/api/auth/password', {
+      data: { current_password: DEMO_PASSWORD, new_password: E2E_PASSWORD },
+      headers: { 'x-csrf-token': csrfToken },
+    });
+    expect(change.status(), await change.text()).toBe(204);
+  }
+  expect(res.status(), await res.text()).toBe(200);
+}

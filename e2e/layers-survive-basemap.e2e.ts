@@ -1,8 +1,9 @@
-import { expect, test, waitForGrids } from './fixtures.ts';
+import { expect, loginAs, test, waitForGrids } from './fixtures.ts';
 
 type Jw = { __jw: { map: import('maplibre-gl').Map } };
 
 test('toggling a layer hides it, and layers survive a base map switch', async ({ page, guarded }) => {
+  await loginAs(page, 'zhihui');
   await page.goto('/');
   const before = await waitForGrids(page);
 
@@ -22,6 +23,7 @@ test('toggling a layer hides it, and layers survive a base map switch', async ({
 });
 
 test('clicking a grid opens its card', async ({ page }) => {
+  await loginAs(page, 'zhihui');
   await page.goto('/');
   await waitForGrids(page);
   const target = await page.evaluate(() => {

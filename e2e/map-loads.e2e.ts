@@ -1,8 +1,9 @@
 import type { FeatureCollection } from 'geojson';
-import { expect, test, waitForGrids } from './fixtures.ts';
+import { expect, loginAs, test, waitForGrids } from './fixtures.ts';
 
-test('the console opens on the sub-district with every grid drawn and labelled', async ({ page, guarded, request }) => {
-  const grids = (await (await request.get('/api/grids')).json()) as FeatureCollection;
+test('the console opens on the sub-district with every grid drawn and labelled', async ({ page, guarded }) => {
+  await loginAs(page, 'zhihui');
+  const grids = (await (await page.request.get('/api/grids')).json()) as FeatureCollection;
   expect(grids.features.length).toBeGreaterThan(10);
 
   await page.goto('/');
@@ -12,7 +13,7 @@ test('the console opens on the sub-district with every grid drawn and labelled',
   await expect(page.locator('h1')).toHaveText('警网一张图');
 
   // Fitted to the sub-district: its bbox is inside the view.
-  const [sub] = ((await (await request.get('/api/subdistricts')).json()) as FeatureCollection<never, { bbox: number[] }>).features;
+  const [sub] = ((await (await page.request.get('/api/subdistricts')).json()) as FeatureCollection<never, { bbox: number[] }>).features;
   const inView = await page.evaluate((bbox) => {
     const b = (window as unknown as { __jw: { map: import('maplibre-gl').Map } }).__jw.map.getBounds();
     const eps = 1e-3;

@@ -1,4 +1,5 @@
 import type { FeatureCollection, Feature, Geometry } from 'geojson';
+import { session, type SessionUser } from './session.svelte.ts';
 
 export class ApiRequestError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -6,8 +7,12 @@ export class ApiRequestError extends Error {
   }
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, { signal: signal ?? null, headers: { accept: 'application/json' } });
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && session.csrfToken) headers['x-csrf-token'] = session.csrfToken;
+  const res = await fetch(path, { method, headers, signal: signal ?? null, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  if (res.status === 401 && !path.startsWith('/api/auth/')) session.set(null, null);
   if (!res.ok) {
     let code = 'http_error';
     let message = `${res.status} ${res.statusText}`;
@@ -19,8 +24,30 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
     }
     throw new ApiRequestError(res.status, code, message);
   }
+  if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
+
+function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return request<T>('GET', path, undefined, signal);
+}
+
+interface MeResponse { user: SessionUser; csrfToken: string }
+
+export const auth = {
+  /** Who is logged in, or null. */
+  async me(): Promise<MeResponse | null> {
+    try {
+      return await getJson<MeResponse>('/api/auth/me');
+    } catch (err) {
+      if (err instanceof ApiRequestError && err.status === 401) return null;
+      throw err;
+    }
+  },
+  login: (username: string, password: string) => request<MeResponse>('POST', '/api/auth/login', { username, password }),
+  logout: () => request<void>('POST', '/api/auth/logout', {}),
+  changePassword: (current_password: string, new_password: string) => request<void>('POST', '/api/auth/password', { current_password, new_password }),
+};
 
 export interface SubdistrictProps { id: number; code: string; name: string; area_m2: number; bbox: [number, number, number, number] }
 export interface CommunityProps { id: number; code: string; name: string; kind: 'village' | 'community'; subdistrict_id: number; area_m2: number; grid_count: number }
