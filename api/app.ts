@@ -6,12 +6,14 @@ import { authenticate, createGuard } from './auth/guard.ts';
 import { DEFAULT_AUTH_CONFIG, systemClock, type AuthConfig, type Clock } from './auth/types.ts';
 import type { QueryCatalog } from './db/queries.ts';
 import type { Deps } from './deps.ts';
+import { FeedHub } from './events/feed.ts';
 import type { AppEnv } from './http/env.ts';
 import { ApiError, errorResponse } from './http/errors.ts';
 import { openApiDocument } from './http/openapi.ts';
 import type { Resource, RouteSpec } from './http/resource.ts';
 import { addressesResource } from './routes/addresses.ts';
 import { auditResource } from './routes/audit.ts';
+import { eventsResource, feedResource } from './routes/events.ts';
 import { authResource } from './routes/auth.ts';
 import { ingestResource } from './routes/ingest.ts';
 import { personsResource } from './routes/persons.ts';
@@ -27,6 +29,7 @@ import { subdistrictsResource } from './routes/subdistricts.ts';
 
 export interface App {
   app: Hono<AppEnv>;
+  feed: FeedHub;
   /** Every API route, as documented; tests iterate over it so no route escapes them. */
   routes: RouteSpec[];
 }
@@ -40,6 +43,7 @@ export interface AppOptions {
   /** How to find the caller's address; the default is the TCP peer (set TRUST_PROXY=1 behind a proxy). */
   clientIp?: (c: Context<AppEnv>) => string;
   log?: (err: unknown) => void;
+  feed?: FeedHub;
 }
 
 function peerAddress(c: Context<AppEnv>): string {
@@ -58,7 +62,8 @@ export function createApp(opts: AppOptions): App {
   const clock = opts.clock ?? systemClock;
   const authConfig = { ...DEFAULT_AUTH_CONFIG, ...opts.authConfig };
   const guard = createGuard({ sql: opts.sql, queries: opts.queries, clock, authConfig });
-  const deps: Deps = { sql: opts.sql, queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress };
+  const feed = opts.feed ?? new FeedHub();
+  const deps: Deps = { sql: opts.sql, queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress, feed };
   const resources: Resource[] = [
     healthResource(deps),
     authResource(deps),
@@ -66,6 +71,8 @@ export function createApp(opts: AppOptions): App {
     auditResource(deps),
     personsResource(deps),
     ingestResource(deps),
+    eventsResource(deps),
+    feedResource(deps),
     subdistrictsResource(deps),
     communitiesResource(deps),
     gridsResource(deps),
@@ -93,5 +100,5 @@ export function createApp(opts: AppOptions): App {
   });
   app.onError((err, c) => errorResponse(c, err, opts.log));
 
-  return { app, routes };
+  return { app, routes, feed };
 }

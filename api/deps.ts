@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Sql } from 'postgres';
 import type { AuthConfig, Clock } from './auth/types.ts';
 import type { QueryCatalog } from './db/queries.ts';
+import type { FeedHub } from './events/feed.ts';
 import type { AppEnv } from './http/env.ts';
 import type { Guard } from './http/resource.ts';
 
@@ -14,4 +15,5 @@ export interface Deps {
   authConfig: AuthConfig;
   guard: Guard;
   clientIp: (c: Context<AppEnv>) => string;
+  feed: FeedHub;
 }

@@ -8,6 +8,8 @@ import { openDatabase, type Database } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { QueryCatalog } from './db/queries.ts';
 import { seedDemoIfEmpty } from './seed-demo.ts';
+import { startOverdueScheduler } from './events/scheduler.ts';
+import { systemClock } from './auth/types.ts';
 import { WEB_DIST, buildWeb, webBuildIsCurrent } from './web-build.ts';
 import { relative } from 'node:path';
 
@@ -52,7 +54,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     throw err;
   }
 
-  const { app: api } = createApp({ sql: database.sql, queries: new QueryCatalog(), database });
+  const queries = new QueryCatalog();
+  const { app: api, feed } = createApp({ sql: database.sql, queries, database });
+  const scheduler = startOverdueScheduler({ sql: database.sql, queries, clock: systemClock, feed, log });
   const app = new Hono();
   app.route('/', api);
   const root = relative(process.cwd(), WEB_DIST) || '.';
@@ -68,7 +72,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     database,
     async close() {
       // Stop accepting, let in-flight requests finish, then close the database so PGlite flushes.
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await scheduler.stop();
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Feed clients hold their connections open; end those streams (clients reconnect with
+      // Last-Event-ID) while ordinary in-flight requests finish.
+      feed.closeAll();
+      await closing;
       await database.close();
     },
   };

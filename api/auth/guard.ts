@@ -6,7 +6,8 @@ import type { AppEnv } from '../http/env.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Guard, Method } from '../http/resource.ts';
 import { SESSION_COOKIE, lookupSession, lookupToken } from './sessions.ts';
-import { isAggregateOnly, type Access, type AuthConfig, type Clock } from './types.ts';
+import { isAggregateOnly, type Access, type AuthConfig, type Clock, type SessionUser } from './types.ts';
+import type { Db } from '../db/types.ts';
 
 export interface GuardDeps {
   sql: Sql;
@@ -42,6 +43,16 @@ function sameOrigin(c: Context<AppEnv>): boolean {
   }
 }
 
+/** Runs `fn` in one transaction as the user's scoped database role (row-level security applies). */
+export function runScoped<T>(sql: Sql, user: SessionUser, clientIp: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const role = isAggregateOnly(user.roles) ? 'jw_analyst' : 'jw_staff';
+  return sql.begin(async (tx) => {
+    await tx`SELECT set_config('jw.user_id', ${String(user.id)}, true), set_config('jw.client_ip', ${clientIp}, true)`;
+    await tx.unsafe(`SET LOCAL ROLE ${role}`);
+    return fn(tx);
+  }) as Promise<T>;
+}
+
 export function createGuard(deps: GuardDeps): Guard {
   return {
     async run(c, access: Access, method: Method, fn) {
@@ -72,12 +83,12 @@ export function createGuard(deps: GuardDeps): Guard {
       if (user.roles.length === 0) throw new ApiError(403, 'no_assignment', '当前没有有效的岗位分配 / you have no assignment in force today');
       // Everything the handler reads or writes happens as a scoped database role inside one
       // transaction: row-level security limits it to the user's grids, and an error rolls it all back.
-      const role = isAggregateOnly(user.roles) ? 'jw_analyst' : 'jw_staff';
-      return deps.sql.begin(async (tx) => {
-        await tx`SELECT set_config('jw.user_id', ${String(user.id)}, true), set_config('jw.client_ip', ${c.get('clientIp')}, true)`;
-        await tx.unsafe(`SET LOCAL ROLE ${role}`);
-        return fn(tx);
-      });
+      if (access.stream) return fn(deps.sql);
+      const afterCommit: (() => void)[] = [];
+      c.set('afterCommit', afterCommit);
+      const response = await runScoped(deps.sql, user, c.get('clientIp'), fn);
+      for (const f of afterCommit) f();
+      return response;
     },
   };
 }

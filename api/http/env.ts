@@ -5,5 +5,7 @@ export interface AppEnv {
   Variables: {
     auth: AuthContext | null;
     clientIp: string;
+    /** Run after the request's transaction commits (e.g. publishing feed messages). */
+    afterCommit: (() => void)[];
   };
 }

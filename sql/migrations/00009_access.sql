@@ -201,8 +201,12 @@ CREATE POLICY jw_parent_scope ON patrol_plan_stop TO jw_staff USING (EXISTS (SEL
 
 -- Colleagues: people assigned somewhere the user can see, and the user themself.
 ALTER TABLE staff ENABLE ROW LEVEL SECURITY;
+CREATE FUNCTION jw_staff_id() RETURNS integer LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $$
+  SELECT u.staff_id FROM app_user u WHERE u.id = jw_user_id()
+$$;
 CREATE POLICY jw_staff_scope ON staff TO jw_staff USING (
-  id = (SELECT u.staff_id FROM app_user u WHERE u.id = jw_user_id())
+  id = (SELECT jw_staff_id())
   OR EXISTS (SELECT 1 FROM assignment_grids(jw_today()) ag WHERE ag.staff_id = staff.id AND ag.grid_id = ANY ((SELECT jw_grid_ids())::integer[]))
 );
 

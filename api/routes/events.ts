@@ -1,0 +1,197 @@
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import { runScoped } from '../auth/guard.ts';
+import { isAggregateOnly, type Role } from '../auth/types.ts';
+import type { Deps } from '../deps.ts';
+import { groupsOfRoles } from '../events/routing.ts';
+import { createEvent, transitionEvent, type Actor } from '../events/service.ts';
+import type { FeedMessage } from '../events/feed.ts';
+import { EVENT_ACTIONS, EVENT_STATES, availableActions, type EventState } from '../events/state-machine.ts';
+import { ApiError } from '../http/errors.ts';
+import { idParam } from '../http/geo.ts';
+import { Resource } from '../http/resource.ts';
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/env.ts';
+import { invalidInputResponse } from './respond.ts';
+
+const TYPES = ['public_security', 'dispute', 'hazard', 'service_request', 'support_request'] as const;
+const MAX_LIST = 2000;
+const REPORTERS: Role[] = ['command', 'station_chief', 'police', 'aux_police', 'grid_leader', 'grid_worker', 'part_time'];
+
+const csv = <T extends string>(values: readonly [T, ...T[]]) =>
+  z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.enum(values)).min(1));
+
+const listQuery = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  type: csv(TYPES).optional(),
+  state: csv(EVENT_STATES).optional(),
+  min_severity: z.coerce.number().int().min(1).max(4).optional(),
+  grid_id: z.coerce.number().int().positive().optional(),
+  community_id: z.coerce.number().int().positive().optional(),
+  overdue: z.enum(['1', 'true']).optional(),
+  limit: z.coerce.number().int().positive().optional(),
+}).strict();
+
+const createBody = z.object({
+  type: z.enum(TYPES),
+  subtype: z.string().max(32).optional(),
+  severity: z.number().int().min(1).max(4),
+  complexity: z.enum(['general', 'complex']).optional(),
+  title: z.string().trim().min(2).max(200),
+  description: z.string().max(4000).optional(),
+  lon: z.number().finite().min(-180).max(180),
+  lat: z.number().finite().min(-90).max(90),
+  address_id: z.number().int().positive().optional(),
+  source: z.enum(['console', 'api', 'grid_app', 'hotline', 'patrol']).default('console'),
+  reporter_name: z.string().max(50).optional(),
+  reported_at: z.iso.datetime({ offset: true }).optional(),
+  client_id: z.string().min(8).max(64).optional(),
+  allow_duplicate: z.boolean().optional(),
+}).strict();
+
+const transitionBody = z.object({
+  action: z.enum(EVENT_ACTIONS),
+  expected_version: z.number().int().positive(),
+  note: z.string().max(2000).optional(),
+  assignee_id: z.number().int().positive().optional(),
+  department: z.string().trim().min(1).max(100).optional(),
+}).strict();
+
+function actorOf(c: Context<AppEnv>): Actor {
+  const auth = c.get('auth');
+  if (auth?.kind !== 'user') throw new ApiError(401, 'unauthenticated', 'log in first');
+  const u = auth.user;
+  return { userId: u.id, username: u.username, displayName: u.displayName, staffId: u.staffId, roles: u.roles };
+}
+
+/** What aggregate-only roles (analysts, the wall screen) may see of a message: no free text. */
+function redact(m: FeedMessage): FeedMessage {
+  const { title: _t, note: _n, actor: _a, ...payload } = m.payload;
+  return { ...m, payload };
+}
+
+export function eventsResource(deps: Deps): Resource {
+  const { queries } = deps;
+  return new Resource('/api/events', 'events', deps.guard)
+    .route(
+      {
+        method: 'get', path: '/', summary: '事件列表 / events, filtered, newest first', access: { kind: 'session', roles: 'any' }, query: listQuery,
+        responses: { 200: { description: 'events' }, 400: invalidInputResponse },
+      },
+      async (c, { query: q }, db) => {
+        const limit = Math.min(q.limit ?? 500, MAX_LIST);
+        const rows = await queries.run(db, 'event_list', [q.from ?? null, q.to ?? null, q.type ?? null, q.state ?? null, q.min_severity ?? null,
+          q.grid_id ?? null, q.community_id ?? null, q.overdue !== undefined, deps.clock.now(), limit]);
+        const aggregate = isAggregateOnly(actorOf(c).roles);
+        return c.json({ events: aggregate ? rows.map(({ title: _t, ...r }) => r) : rows, limit });
+      },
+    )
+    .route(
+      {
+        method: 'get', path: '/:id', summary: '事件详情与流转记录 / one event with its timeline and the actions you may take',
+        access: { kind: 'session', roles: REPORTERS }, params: idParam,
+        responses: { 200: { description: 'the event' }, 404: { description: 'not found or outside your jurisdiction' } },
+      },
+      async (c, { params }, db) => {
+        const [row] = await queries.run<{ event: { state: EventState }; log: unknown[] }>(db, 'event_detail', [params.id]);
+        if (!row) throw new ApiError(404, 'not_found', `event ${params.id} does not exist or is outside your jurisdiction`);
+        return c.json({ ...row, actions: availableActions(row.event.state, actorOf(c).roles) });
+      },
+    )
+    .route(
+      {
+        method: 'post', path: '/', summary: '事件上报 / report an event; the grid, grid leader and police come from the location',
+        access: { kind: 'session', roles: REPORTERS }, body: createBody,
+        responses: { 201: { description: 'recorded' }, 400: invalidInputResponse, 403: { description: 'outside your jurisdiction' }, 409: { description: 'possible duplicate or already recorded' }, 422: { description: 'outside every grid' } },
+      },
+      async (c, { body }, db) => {
+        const result = await createEvent(db, queries, body, actorOf(c), deps.clock.now());
+        c.get('afterCommit').push(() => deps.feed.publish(result.message));
+        return c.json({ event: result.event, responsible: result.responsible }, 201);
+      },
+    )
+    .route(
+      {
+        method: 'post', path: '/:id/transitions', summary: '事件流转 / move an event through the closed loop (optimistic concurrency)',
+        access: { kind: 'session', roles: REPORTERS }, params: idParam, body: transitionBody,
+        responses: { 200: { description: 'new state and version' }, 400: invalidInputResponse, 404: { description: 'not found' }, 409: { description: 'version conflict or illegal transition' } },
+      },
+      async (c, { params, body }, db) => {
+        const result = await transitionEvent(db, queries, params.id, body, actorOf(c), deps.clock.now());
+        c.get('afterCommit').push(() => deps.feed.publish(result.message));
+        return c.json({ state: result.state, version: result.version });
+      },
+    );
+}
+
+const REPLAY_PAGE = 500;
+
+/** Server-sent events: the three-level group feed, resumable with Last-Event-ID. */
+export function feedResource(deps: Deps): Resource {
+  return new Resource('/api/feed', 'events', deps.guard).route(
+    {
+      method: 'get', path: '/', summary: '三级工作群消息流（SSE，可用 Last-Event-ID 续传）/ the group feed as server-sent events',
+      access: { kind: 'session', roles: 'any', stream: true },
+      query: z.object({ last_event_id: z.string().regex(/^\d{1,18}$/).optional() }).strict(),
+      responses: { 200: { description: 'text/event-stream' } },
+    },
+    async (c, { query }) => {
+      const auth = c.get('auth');
+      if (auth?.kind !== 'user') throw new ApiError(401, 'unauthenticated', 'log in first');
+      const user = auth.user;
+      const groups = groupsOfRoles(user.roles);
+      const aggregate = isAggregateOnly(user.roles);
+      const [scope] = await runScoped(deps.sql, user, c.get('clientIp'), (db) =>
+        db<{ grids: number[]; all: boolean }[]>`SELECT jw_grid_ids() AS grids, jw_sees_all() AS all`);
+      const grids = scope?.all ? null : new Set(scope?.grids ?? []);
+      const lastHeader = c.req.header('last-event-id') ?? query.last_event_id;
+      let cursor = lastHeader && /^\d+$/.test(lastHeader) ? BigInt(lastHeader) : null;
+
+      return streamSSE(c, async (stream) => {
+        // Subscribe before replaying so nothing committed in between is missed; ids dedupe.
+        const pending: FeedMessage[] = [];
+        let live = false;
+        const write = async (m: FeedMessage) => {
+          if (cursor !== null && BigInt(m.id) <= cursor) return;
+          cursor = BigInt(m.id);
+          await stream.writeSSE({ id: m.id, event: m.kind, data: JSON.stringify(aggregate ? redact(m) : m) });
+        };
+        const unsubscribe = deps.feed.subscribe({
+          grids,
+          groups: new Set(groups),
+          send: (m) => {
+            if (live) void write(m);
+            else pending.push(m);
+          },
+          close: () => stream.abort(),
+        });
+        stream.onAbort(unsubscribe);
+        if (cursor === null) {
+          const [last] = await deps.sql<{ id: string | null }[]>`SELECT max(id)::text AS id FROM feed_message`;
+          cursor = BigInt(last?.id ?? '0');
+        } else {
+          for (;;) {
+            const page = await runScoped(deps.sql, user, c.get('clientIp'), (db) =>
+              queries(db, cursor!, groups));
+            for (const m of page) await write(m);
+            if (page.length < REPLAY_PAGE) break;
+          }
+        }
+        live = true;
+        for (const m of pending.splice(0)) await write(m);
+        await stream.writeSSE({ event: 'ready', data: JSON.stringify({ groups, cursor: String(cursor) }) });
+        while (!stream.aborted && !stream.closed) {
+          await stream.sleep(15_000);
+          if (!stream.aborted) await stream.write(': keep-alive\n\n');
+        }
+        unsubscribe();
+      });
+    },
+  );
+
+  function queries(db: Parameters<Parameters<typeof runScoped>[3]>[0], after: bigint, groups: string[]): Promise<FeedMessage[]> {
+    return deps.queries.run<FeedMessage>(db, 'feed_since', [after.toString(), groups, REPLAY_PAGE]).then((rows) =>
+      rows.map((r) => ({ ...r, at: new Date(r.at as unknown as string).toISOString() })));
+  }
+}
