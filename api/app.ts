@@ -13,7 +13,7 @@ import { openApiDocument } from './http/openapi.ts';
 import type { Resource, RouteSpec } from './http/resource.ts';
 import { addressesResource } from './routes/addresses.ts';
 import { auditResource } from './routes/audit.ts';
-import { eventsResource, feedResource } from './routes/events.ts';
+import { eventsResource, feedResource, supportResource } from './routes/events.ts';
 import { authResource } from './routes/auth.ts';
 import { ingestResource } from './routes/ingest.ts';
 import { personsResource } from './routes/persons.ts';
@@ -73,6 +73,7 @@ export function createApp(opts: AppOptions): App {
     ingestResource(deps),
     eventsResource(deps),
     feedResource(deps),
+    supportResource(deps),
     subdistrictsResource(deps),
     communitiesResource(deps),
     gridsResource(deps),

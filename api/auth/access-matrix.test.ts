@@ -4,6 +4,7 @@ import type { RouteSpec } from '../http/resource.ts';
 import { freshDatabase, type TestDatabase } from '../testing/db.ts';
 import { CELL, ORIGIN, insertTinyWorld, square, type TinyWorld } from '../testing/fixtures.ts';
 import { Client, createUser, testApp } from '../testing/app.ts';
+import { SseReader } from '../testing/sse.ts';
 import type { Role } from './types.ts';
 
 /**
@@ -90,7 +91,34 @@ interface Case {
   body?: unknown;
   /** Whether the target lies inside the caller's jurisdiction (decides 2xx vs 404/403). */
   inside: boolean;
+  /** Overrides the generic expectation where the route's own rules decide (e.g. per-action roles). */
+  expected?: number[];
 }
+
+/** An event created directly (as the owner) in grid i, walked to the given state. */
+async function ownerEvent(i: number, type: 'dispute' | 'hazard' | 'service_request', path: string[] = []): Promise<{ id: number; version: number }> {
+  const [lon, lat] = centre(i);
+  const subtype = type === 'dispute' ? 'neighbour' : type === 'hazard' ? 'fire' : null;
+  const [e] = await db.sql<{ id: number }[]>`
+    INSERT INTO event (code, type, subtype, complexity, severity, title, geom, reported_at, due_at)
+    VALUES (${`M-${Math.random().toString(36).slice(2)}`}, ${type}, ${subtype}, ${type === 'dispute' ? 'general' : null}, 1, '矩阵',
+            ST_SetSRID(ST_MakePoint(${lon}, ${lat - 0.003}), 4326), now(), now() + interval '1 day') RETURNING id`;
+  for (const state of path) await db.sql`UPDATE event SET state = ${state}, version = version + 1 WHERE id = ${e!.id}`;
+  return { id: e!.id, version: 1 + path.length };
+}
+
+/** One case per grid: inside the caller's jurisdiction or not. */
+async function perGrid(p: Principal, make: (i: number, grid: number) => Promise<Omit<Case, 'inside'>>, outside: number[] = [404]): Promise<Case[]> {
+  const cases: Case[] = [];
+  for (const [i, g] of world.gridIds.entries()) {
+    const c = await make(i, g);
+    const inside = p.grids.includes(g);
+    cases.push({ ...c, inside, ...(inside ? {} : { expected: outside }) });
+  }
+  return cases;
+}
+
+const LEADER_ROLES = ['command', 'station_chief', 'police', 'aux_police', 'grid_leader'];
 
 const bbox = () => `${ox},${oy},${ox + 4 * CELL},${oy + 2 * CELL}`;
 
@@ -98,7 +126,48 @@ const bbox = () => `${ox},${oy},${ox + 4 * CELL},${oy + 2 * CELL}`;
  * How to call routes that need parameters. A route missing here is called bare; if it needs
  * input it then answers 400 for an allowed caller and the matrix fails, asking for an entry.
  */
-const SAMPLES: Record<string, (p: Principal, n: number) => Case[]> = {
+const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case[]>> = {
+  'get /api/events/:id': (p) => perGrid(p, async (i) => ({ path: `/api/events/${(await ownerEvent(i, 'service_request')).id}` })),
+  'post /api/events': (p, n) => perGrid(p, async (i) => ({
+    path: '/api/events', body: { type: 'service_request', severity: 1, title: `矩阵上报${n}`, lon: centre(i)[0], lat: centre(i)[1] - 0.004, allow_duplicate: true },
+  }), [403]),
+  'post /api/events/:id/transitions': (p) => perGrid(p, async (i) => {
+    const e = await ownerEvent(i, 'service_request');
+    // Route open to every reporter; escalation itself is for those who lead the work.
+    return { path: `/api/events/${e.id}/transitions`, body: { action: 'escalate', expected_version: e.version }, ...(LEADER_ROLES.includes(p.role) ? {} : { expected: [409] }) };
+  }),
+  'post /api/events/:id/mediation': (p) => perGrid(p, async (i) => ({
+    path: `/api/events/${(await ownerEvent(i, 'dispute')).id}/mediation`, body: { kind: 'grid_leader', participants: [{ role: 'grid_leader', name: '网格长' }] },
+  })),
+  'post /api/events/:id/mediation/sessions': (p) => perGrid(p, async (i) => {
+    const e = await ownerEvent(i, 'dispute');
+    await db.sql`INSERT INTO mediation (event_id, kind, started_at) VALUES (${e.id}, 'grid_leader', now())`;
+    return { path: `/api/events/${e.id}/mediation/sessions`, body: { notes: '调解会商记录' } };
+  }),
+  'post /api/events/:id/mediation/outcome': (p) => perGrid(p, async (i) => {
+    const e = await ownerEvent(i, 'dispute', ['accepted', 'assigned', 'in_progress']);
+    await db.sql`INSERT INTO mediation (event_id, kind, started_at) VALUES (${e.id}, 'grid_leader', now())`;
+    return { path: `/api/events/${e.id}/mediation/outcome`, body: { outcome: 'success', expected_version: e.version } };
+  }),
+  'post /api/events/:id/hazard': (p) => perGrid(p, async (i) => {
+    const e = await ownerEvent(i, 'hazard', ['accepted']);
+    return { path: `/api/events/${e.id}/hazard`, body: { classification: '消防', department: '消防救援大队', warning: '及时整改', expected_version: e.version } };
+  }),
+  'post /api/events/:id/hazard/followups': (p) => perGrid(p, async (i) => {
+    const e = await ownerEvent(i, 'hazard', ['accepted', 'assigned']);
+    await db.sql`INSERT INTO hazard_dispatch (event_id, classification, department, warning, dispatched_at) VALUES (${e.id}, '消防', '消防救援大队', '整改', now())`;
+    return { path: `/api/events/${e.id}/hazard/followups`, body: { note: '已回访', removed: false, expected_version: e.version } };
+  }),
+  'post /api/support-requests': (p) => perGrid(p, async (i) => ({
+    path: '/api/support-requests', body: { lon: centre(i)[0], lat: centre(i)[1] - 0.005, reason: '请求支援' },
+  }), [403]),
+  'post /api/support-requests/:id/steps': (p) => perGrid(p, async (i) => {
+    const [lon, lat] = centre(i);
+    const [s0] = await db.sql<{ id: number }[]>`SELECT id FROM staff ORDER BY id LIMIT 1`;
+    const [r] = await db.sql<{ id: number }[]>`
+      INSERT INTO support_request (requested_by, geom, reason, requested_at) VALUES (${s0!.id}, ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326), '支援', now()) RETURNING id`;
+    return { path: `/api/support-requests/${r!.id}/steps`, body: { step: 'acknowledge' } };
+  }),
   'get /api/addresses': () => [{ path: `/api/addresses?bbox=${bbox()}`, inside: true }],
   'get /api/heat/h3': () => [{ path: `/api/heat/h3?bbox=${bbox()}`, inside: true }],
   'get /api/heat/compare': () => [{ path: `/api/heat/compare?bbox=${bbox()}`, inside: true }],
@@ -123,6 +192,14 @@ const NOT_IN_MATRIX: Record<string, string> = {
   'post /api/auth/logout': 'ends the caller’s session: sessions.test.ts',
   'post /api/auth/password': 'changes the caller’s password: sessions.test.ts',
 };
+
+/** Whether the caller passes the route's access rule at all (before any jurisdiction question). */
+function allowed(route: RouteSpec, p: Principal): boolean {
+  const a = route.access;
+  if (a.kind !== 'session') return false;
+  if (['anonymous', 'token', 'expired_assignment'].includes(p.role)) return false;
+  return a.roles === 'any' || a.roles.includes(p.role as Role);
+}
 
 function expectedStatus(route: RouteSpec, p: Principal, c: Case): number[] {
   const a = route.access;
@@ -174,7 +251,7 @@ describe('role × endpoint matrix', () => {
       const key = `${route.method} ${route.path}`;
       if (NOT_IN_MATRIX[key]) continue;
       for (const p of principals) {
-        const cases = SAMPLES[key]?.(p, n) ?? [{ path: route.path, inside: true }];
+        const cases = (await SAMPLES[key]?.(p, n)) ?? [{ path: route.path, inside: true }];
         for (const c of cases) {
           n++;
           let path = c.path;
@@ -184,7 +261,14 @@ describe('role × endpoint matrix', () => {
           }
           const headers: Record<string, string> = p.token ? { authorization: `Bearer ${p.token}` } : {};
           const res = await p.client.request(path, { method: route.method.toUpperCase(), headers, ...(c.body !== undefined ? { body: c.body } : {}) });
-          const expected = expectedStatus(route, p, c);
+          const expected = allowed(route, p) && c.expected ? c.expected : expectedStatus(route, p, c);
+          if (route.access.kind === 'session' && route.access.stream && res.status === 200) {
+            // A live stream never ends: its first event is enough.
+            const first = await new SseReader(res).next();
+            await res.body?.cancel().catch(() => undefined);
+            if (!expected.includes(200) || first.event === 'error') failures.push(`${key} as ${p.name}: stream opened, expected ${expected.join('|')}`);
+            continue;
+          }
           const text = await res.text();
           if (!expected.includes(res.status)) {
             failures.push(`${key} as ${p.name} (${path}${c.inside ? '' : ', outside'}): ${res.status}, expected ${expected.join('|')}: ${text.slice(0, 160)}`);

@@ -110,8 +110,8 @@ describe('the closed loop', () => {
     const body = (await loser.json()) as { error: { code: string; details: { current_version: number } } };
     expect(body.error.code).toBe('version_conflict');
     expect(body.error.details.current_version).toBe(e.version + 1);
-    const [{ n: logs }] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM event_log WHERE event_id = ${e.id}`;
-    expect(logs).toBe(2);
+    const [logs] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM event_log WHERE event_id = ${e.id}`;
+    expect(logs!.n).toBe(2);
   });
 
   it('refuses roles outside the action and grids outside the jurisdiction', async () => {

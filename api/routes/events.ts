@@ -5,6 +5,7 @@ import { isAggregateOnly, type Role } from '../auth/types.ts';
 import type { Deps } from '../deps.ts';
 import { groupsOfRoles } from '../events/routing.ts';
 import { createEvent, transitionEvent, type Actor } from '../events/service.ts';
+import { addMediationSession, dispatchHazard, endMediation, followUpHazard, readSupportConfig, requestSupport, startMediation, updateSupport } from '../events/cases.ts';
 import type { FeedMessage } from '../events/feed.ts';
 import { EVENT_ACTIONS, EVENT_STATES, availableActions, type EventState } from '../events/state-machine.ts';
 import { ApiError } from '../http/errors.ts';
@@ -17,6 +18,27 @@ import { invalidInputResponse } from './respond.ts';
 const TYPES = ['public_security', 'dispute', 'hazard', 'service_request', 'support_request'] as const;
 const MAX_LIST = 2000;
 const REPORTERS: Role[] = ['command', 'station_chief', 'police', 'aux_police', 'grid_leader', 'grid_worker', 'part_time'];
+const MEDIATORS: Role[] = ['command', 'station_chief', 'police', 'aux_police', 'grid_leader'];
+
+const mediationBody = z.object({
+  kind: z.enum(['grid_leader', 'joint_1_1_n']),
+  participants: z.array(z.object({
+    role: z.enum(['police', 'grid_leader', 'judicial', 'lawyer', 'cadre', 'family', 'other']),
+    name: z.string().trim().min(1).max(50),
+    staff_id: z.number().int().positive().optional(),
+  }).strict()).min(1).max(30),
+}).strict();
+const sessionBody = z.object({ held_at: z.iso.datetime({ offset: true }).optional(), notes: z.string().trim().min(2).max(4000) }).strict();
+const outcomeBody = z.object({ outcome: z.enum(['success', 'failed']), escalated_to: z.enum(['judicial', 'police']).optional(), expected_version: z.number().int().positive() }).strict();
+const dispatchBody = z.object({
+  classification: z.string().trim().min(1).max(50), department: z.string().trim().min(1).max(100),
+  warning: z.string().trim().min(2).max(1000), expected_version: z.number().int().positive(),
+}).strict();
+const followupBody = z.object({ note: z.string().trim().min(2).max(2000), removed: z.boolean(), expected_version: z.number().int().positive() }).strict();
+const supportBody = z.object({
+  lon: z.number().finite().min(-180).max(180), lat: z.number().finite().min(-90).max(90),
+  reason: z.string().trim().min(2).max(500), event_id: z.number().int().positive().optional(),
+}).strict();
 
 const csv = <T extends string>(values: readonly [T, ...T[]]) =>
   z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.enum(values)).min(1));
@@ -76,15 +98,15 @@ export function eventsResource(deps: Deps): Resource {
   return new Resource('/api/events', 'events', deps.guard)
     .route(
       {
-        method: 'get', path: '/', summary: '事件列表 / events, filtered, newest first', access: { kind: 'session', roles: 'any' }, query: listQuery,
+        // Aggregate-only roles see events as heat, statistics and the redacted feed, never as rows.
+        method: 'get', path: '/', summary: '事件列表 / events, filtered, newest first', access: { kind: 'session', roles: REPORTERS }, query: listQuery,
         responses: { 200: { description: 'events' }, 400: invalidInputResponse },
       },
       async (c, { query: q }, db) => {
         const limit = Math.min(q.limit ?? 500, MAX_LIST);
         const rows = await queries.run(db, 'event_list', [q.from ?? null, q.to ?? null, q.type ?? null, q.state ?? null, q.min_severity ?? null,
           q.grid_id ?? null, q.community_id ?? null, q.overdue !== undefined, deps.clock.now(), limit]);
-        const aggregate = isAggregateOnly(actorOf(c).roles);
-        return c.json({ events: aggregate ? rows.map(({ title: _t, ...r }) => r) : rows, limit });
+        return c.json({ events: rows, limit });
       },
     )
     .route(
@@ -121,6 +143,102 @@ export function eventsResource(deps: Deps): Resource {
         const result = await transitionEvent(db, queries, params.id, body, actorOf(c), deps.clock.now());
         c.get('afterCommit').push(() => deps.feed.publish(result.message));
         return c.json({ state: result.state, version: result.version });
+      },
+    )
+    .route(
+      {
+        method: 'post', path: '/:id/mediation', summary: '启动调解（网格长即时调解或“1+1+N”联调）/ start mediation of a dispute',
+        access: { kind: 'session', roles: MEDIATORS }, params: idParam, body: mediationBody,
+        responses: { 201: { description: 'started' }, 400: invalidInputResponse, 422: { description: 'not a dispute, or an incomplete 1+1+N panel' } },
+      },
+      async (c, { params, body }, db) => c.json({ mediation_id: await startMediation(db, params.id, body.kind, body.participants, deps.clock.now()) }, 201),
+    )
+    .route(
+      {
+        method: 'post', path: '/:id/mediation/sessions', summary: '记录调解会商 / record a mediation session',
+        access: { kind: 'session', roles: MEDIATORS }, params: idParam, body: sessionBody,
+        responses: { 201: { description: 'recorded' }, 400: invalidInputResponse, 404: { description: 'no mediation' } },
+      },
+      async (c, { params, body }, db) => c.json({ session_id: await addMediationSession(db, params.id, body.held_at ? new Date(body.held_at) : deps.clock.now(), body.notes) }, 201),
+    )
+    .route(
+      {
+        method: 'post', path: '/:id/mediation/outcome', summary: '调解结果：成功则办结待核，失败则升级 / end mediation: success resolves, failure escalates',
+        access: { kind: 'session', roles: MEDIATORS }, params: idParam, body: outcomeBody,
+        responses: { 200: { description: 'new state and version' }, 400: invalidInputResponse, 409: { description: 'conflict' } },
+      },
+      async (c, { params, body }, db) => {
+        const r = await endMediation(db, queries, params.id, body.outcome, body.escalated_to, body.expected_version, actorOf(c), deps.clock.now());
+        c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        return c.json({ state: r.state, version: r.version });
+      },
+    )
+    .route(
+      {
+        method: 'post', path: '/:id/hazard', summary: '风险隐患分类并分派主管部门（预警）/ classify a hazard and dispatch it with a warning',
+        access: { kind: 'session', roles: ['command', 'station_chief', 'police'] }, params: idParam, body: dispatchBody,
+        responses: { 201: { description: 'dispatched' }, 400: invalidInputResponse, 409: { description: 'conflict' }, 422: { description: 'not a hazard' } },
+      },
+      async (c, { params, body }, db) => {
+        const r = await dispatchHazard(db, queries, params.id, body, actorOf(c), deps.clock.now());
+        c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        return c.json({ dispatch_id: r.dispatchId, state: r.state, version: r.version }, 201);
+      },
+    )
+    .route(
+      {
+        method: 'post', path: '/:id/hazard/followups', summary: '隐患跟踪回访；消除后办结待核 / follow up a hazard until removed',
+        access: { kind: 'session', roles: REPORTERS }, params: idParam, body: followupBody,
+        responses: { 200: { description: 'recorded' }, 400: invalidInputResponse, 409: { description: 'conflict' } },
+      },
+      async (c, { params, body }, db) => {
+        const r = await followUpHazard(db, queries, params.id, body, actorOf(c), deps.clock.now());
+        if (r) c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        return c.json(r ? { state: r.state, version: r.version } : { state: null, version: body.expected_version });
+      },
+    );
+}
+
+/** 支援请求: grid staff ask the police for help; acknowledgement and arrival times are measured. */
+export function supportResource(deps: Deps): Resource {
+  const { queries } = deps;
+  return new Resource('/api/support-requests', 'events', deps.guard)
+    .route(
+      {
+        method: 'post', path: '/', summary: '网格长向民辅警发起支援请求 / ask the police for support',
+        access: { kind: 'session', roles: ['grid_leader', 'grid_worker', 'station_chief', 'command'] }, body: supportBody,
+        responses: { 201: { description: 'requested' }, 400: invalidInputResponse },
+      },
+      async (c, { body }, db) => {
+        const r = await requestSupport(db, queries, body, actorOf(c), deps.clock.now());
+        c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        return c.json(r.request, 201);
+      },
+    )
+    .route(
+      {
+        method: 'post', path: '/:id/steps', summary: '支援响应：确认、到场、完成 / acknowledge, arrive, done',
+        access: { kind: 'session', roles: ['police', 'aux_police', 'command', 'station_chief'] }, params: idParam,
+        body: z.object({ step: z.enum(['acknowledge', 'arrive', 'done']) }).strict(),
+        responses: { 200: { description: 'updated' }, 400: invalidInputResponse, 409: { description: 'illegal step' } },
+      },
+      async (c, { params, body }, db) => {
+        const r = await updateSupport(db, queries, params.id, body.step, deps.clock.now());
+        c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        return c.json(r.request);
+      },
+    )
+    .route(
+      {
+        method: 'get', path: '/', summary: '支援请求及响应时长 / support requests with response times',
+        access: { kind: 'session', roles: REPORTERS },
+        query: z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() }).strict(),
+        responses: { 200: { description: 'requests' }, 400: invalidInputResponse },
+      },
+      async (c, { query }, db) => {
+        const cfg = await readSupportConfig(db);
+        const rows = await queries.run(db, 'support_list', [query.from ?? null, query.to ?? null, cfg.ackMinutes, cfg.arriveMinutes]);
+        return c.json({ requests: rows, limits: cfg });
       },
     );
 }

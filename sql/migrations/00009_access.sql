@@ -158,7 +158,7 @@ BEGIN
   FOR r IN
     SELECT c.oid::regclass AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relrowsecurity
-      AND c.relname NOT IN ('grid', 'schema_migrations', 'app_user', 'app_session', 'api_token', 'login_attempt')
+      AND c.relname NOT IN ('grid', 'assignment', 'schema_migrations', 'app_user', 'app_session', 'api_token', 'login_attempt')
       AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'grid_id' AND NOT a.attisdropped)
   LOOP
     EXECUTE format('GRANT SELECT ON %s TO jw_staff, jw_analyst', r.t);
@@ -191,6 +191,10 @@ ALTER TABLE org_unit ENABLE ROW LEVEL SECURITY;
 CREATE POLICY jw_parent_scope ON org_unit TO jw_staff USING (EXISTS (SELECT 1 FROM address a WHERE a.id = address_id));
 ALTER TABLE visit_participant ENABLE ROW LEVEL SECURITY;
 CREATE POLICY jw_parent_scope ON visit_participant TO jw_staff USING (EXISTS (SELECT 1 FROM visit v WHERE v.id = visit_id));
+-- H3 cells of events (heat and hotspots) are visible exactly where their event is.
+GRANT SELECT ON event_cell TO jw_staff, jw_analyst;
+ALTER TABLE event_cell ENABLE ROW LEVEL SECURITY;
+CREATE POLICY jw_parent_scope ON event_cell TO jw_staff, jw_analyst USING (EXISTS (SELECT 1 FROM event e WHERE e.id = event_id));
 ALTER TABLE event_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY jw_parent_scope ON event_log TO jw_staff USING (EXISTS (SELECT 1 FROM event e WHERE e.id = event_id));
 ALTER TABLE patrol_plan ENABLE ROW LEVEL SECURITY;
