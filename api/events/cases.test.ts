@@ -64,7 +64,8 @@ describe('"1+1+N" joint mediation', () => {
     expect((await police.post(`/api/events/${e.id}/mediation`, { kind: 'joint_1_1_n', participants: panel })).status).toBe(201);
     expect((await police.post(`/api/events/${e.id}/mediation/sessions`, { notes: '第一次联调，双方同意分期还款' })).status).toBe(201);
     // Marking the dispute complex moved its version on.
-    const [{ version }] = await db.sql<{ version: number }[]>`SELECT version FROM event WHERE id = ${e.id}`;
+    const [row] = await db.sql<{ version: number }[]>`SELECT version FROM event WHERE id = ${e.id}`;
+    const version = row!.version;
     expect(version).toBe(v + 1);
     const done = await police.post(`/api/events/${e.id}/mediation/outcome`, { outcome: 'success', expected_version: version });
     expect(done.status).toBe(200);

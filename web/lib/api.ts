@@ -2,7 +2,7 @@ import type { FeatureCollection, Feature, Geometry } from 'geojson';
 import { session, type SessionUser } from './session.svelte.ts';
 
 export class ApiRequestError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
     super(message);
   }
 }
@@ -16,13 +16,14 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   if (!res.ok) {
     let code = 'http_error';
     let message = `${res.status} ${res.statusText}`;
+    let details: unknown;
     try {
-      const body = (await res.json()) as { error?: { code: string; message: string } };
-      if (body.error) ({ code, message } = body.error);
+      const body = (await res.json()) as { error?: { code: string; message: string; details?: unknown } };
+      if (body.error) ({ code, message, details } = body.error);
     } catch {
       // not a JSON error body; keep the status line
     }
-    throw new ApiRequestError(res.status, code, message);
+    throw new ApiRequestError(res.status, code, message, details);
   }
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
@@ -57,6 +58,31 @@ export interface KeyLocationProps { id: number; code: string; name: string; type
 
 export type FC<P> = FeatureCollection<Geometry, P>;
 export type F<P> = Feature<Geometry, P>;
+
+export interface EventRow {
+  id: number; code: string; type: string; subtype: string | null; severity: number; complexity: string | null; state: string;
+  title: string; grid_id: number | null; reported_at: string; due_at: string | null; closed_at: string | null;
+  escalation_level: number; version: number; lon: number; lat: number; overdue: boolean;
+}
+
+export interface EventDetail {
+  event: EventRow & { description: string | null; grid_name: string | null; community_name: string | null };
+  log: { at: string; action: string; from_state: string | null; to_state: string; actor_name: string; note: string | null }[];
+  actions: string[];
+}
+
+export interface NewEventBody {
+  type: string; subtype?: string; severity: number; complexity?: string; title: string; description?: string;
+  lon: number; lat: number; allow_duplicate?: boolean;
+}
+
+export const events = {
+  list: (query: string, s?: AbortSignal) => getJson<{ events: EventRow[] }>(`/api/events?${query}`, s),
+  detail: (id: number) => getJson<EventDetail>(`/api/events/${id}`),
+  create: (body: NewEventBody) => request<{ event: { id: number; code: string; grid_id: number }; responsible: { name: string; role: string; phone: string | null }[] }>('POST', '/api/events', body),
+  transition: (id: number, action: string, expected_version: number, note?: string) =>
+    request<{ state: string; version: number }>('POST', `/api/events/${id}/transitions`, { action, expected_version, ...(note ? { note } : {}) }),
+};
 
 export const api = {
   subdistricts: (s?: AbortSignal) => getJson<FC<SubdistrictProps>>('/api/subdistricts', s),

@@ -9,3 +9,13 @@ export interface MapLabel {
   position: [number, number];
   text: string;
 }
+
+export interface EventPoint {
+  id: number;
+  lon: number;
+  lat: number;
+  severity: number;
+  state: string;
+  /** Arrived on the live feed recently: drawn larger. */
+  fresh: boolean;
+}
