@@ -6,7 +6,7 @@ import { authenticate, createGuard } from './auth/guard.ts';
 import { DEFAULT_AUTH_CONFIG, systemClock, type AuthConfig, type Clock } from './auth/types.ts';
 import type { QueryCatalog } from './db/queries.ts';
 import type { Deps } from './deps.ts';
-import { FeedHub } from './events/feed.ts';
+import { FeedHub, type FeedMessage } from './events/feed.ts';
 import type { AppEnv } from './http/env.ts';
 import { ApiError, errorResponse } from './http/errors.ts';
 import { openApiDocument } from './http/openapi.ts';
@@ -23,6 +23,7 @@ import { gridsResource } from './routes/grids.ts';
 import { healthResource } from './routes/health.ts';
 import { heatResource } from './routes/heat.ts';
 import { hotspotsResource } from './routes/hotspots.ts';
+import { statsResource } from './routes/stats.ts';
 import { jointDefensePointsResource } from './routes/joint-defense-points.ts';
 import { keyLocationsResource } from './routes/key-locations.ts';
 import { subdistrictsResource } from './routes/subdistricts.ts';
@@ -62,7 +63,9 @@ export function createApp(opts: AppOptions): App {
   const clock = opts.clock ?? systemClock;
   const authConfig = { ...DEFAULT_AUTH_CONFIG, ...opts.authConfig };
   const guard = createGuard({ sql: opts.sql, queries: opts.queries, clock, authConfig });
-  const feed = opts.feed ?? new FeedHub();
+  const feed = opts.feed ?? new FeedHub((after) =>
+    opts.queries.run<FeedMessage>(opts.sql, 'feed_publish', [after.toString()]).then((rows) =>
+      rows.map((r) => ({ ...r, at: new Date(r.at as unknown as string).toISOString() }))));
   const deps: Deps = { sql: opts.sql, queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress, feed };
   const resources: Resource[] = [
     healthResource(deps),
@@ -82,6 +85,7 @@ export function createApp(opts: AppOptions): App {
     addressesResource(deps),
     heatResource(deps),
     hotspotsResource(deps),
+    statsResource(deps),
   ];
   const routes = resources.flatMap((r) => r.routes);
   const document = openApiDocument(routes, { title: '警网一张图 API', version: '0.1.0' });

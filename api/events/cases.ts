@@ -3,7 +3,7 @@ import type { Db } from '../db/types.ts';
 import { ApiError } from '../http/errors.ts';
 import type { FeedMessage } from './feed.ts';
 import { routeMessage } from './routing.ts';
-import { transitionEvent, type Actor } from './service.ts';
+import { lockFeed, transitionEvent, type Actor } from './service.ts';
 
 export interface Participant {
   role: 'police' | 'grid_leader' | 'judicial' | 'lawyer' | 'cadre' | 'family' | 'other';
@@ -106,6 +106,7 @@ export async function readSupportConfig(db: Db): Promise<SupportConfig> {
 
 async function supportFeed(db: Db, queries: QueryCatalog, kind: 'support.requested' | 'support.updated', r: { id: number; grid_id: number | null; state: string; lon: number; lat: number; reason: string }, now: Date): Promise<FeedMessage> {
   const groups = routeMessage({ kind, severity: 2, complexity: null, state: r.state });
+  await lockFeed(db);
   const payload = { support_request_id: r.id, state: r.state, lon: r.lon, lat: r.lat, title: r.reason };
   const [row] = await queries.run<{ id: string; at: Date }>(db, 'feed_insert', [kind, null, r.grid_id, groups, payload as never, now]);
   return { id: row!.id, at: row!.at.toISOString(), kind, event_id: null, grid_id: r.grid_id, groups, payload };

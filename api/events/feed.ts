@@ -14,17 +14,36 @@ export interface Subscriber {
   /** Grids the listener may see; null = the whole sub-district. */
   grids: Set<number> | null;
   groups: Set<Group>;
-  send(message: FeedMessage): void;
+  /** Aggregate-only listeners get messages without free text. */
+  redacted: boolean;
+  send(message: FeedMessage, data: string): void;
   /** Ends the subscriber's stream (server shutdown). */
   close(): void;
 }
 
+/** Reads committed messages after an id, in id order. */
+export type FeedSource = (afterId: bigint) => Promise<FeedMessage[]>;
+
+/** What aggregate-only roles (analysts, the wall screen) may see of a message: no free text. */
+export function redact(m: FeedMessage): FeedMessage {
+  const { title: _t, note: _n, actor: _a, ...payload } = m.payload;
+  return { ...m, payload };
+}
+
 /**
- * In-process fan-out of committed feed messages to connected SSE clients. Durability and replay
- * come from the feed_message table; this only delivers what was just committed, at once.
+ * Fan-out of committed feed messages to connected SSE clients, strictly in id order. Writers
+ * insert feed rows under a transaction-scoped lock, so ids follow commit order; after a commit the
+ * writer pokes the hub, which reads everything past the last id it published. A client's last id
+ * is therefore a complete cursor: replay from it (Last-Event-ID) misses nothing and repeats nothing.
  */
 export class FeedHub {
   private readonly subscribers = new Set<Subscriber>();
+  private lastPublished: bigint | null = null;
+  private start: Promise<bigint> | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly source: FeedSource | null = null) {}
 
   subscribe(s: Subscriber): () => void {
     this.subscribers.add(s);
@@ -35,14 +54,54 @@ export class FeedHub {
     return this.subscribers.size;
   }
 
+  /** The id up to which messages have been published (clients joining now replay from here). */
+  async cursor(latest: () => Promise<bigint>): Promise<bigint> {
+    // Concurrent first callers share one read, so the starting point is set exactly once.
+    this.start ??= latest().then((id) => {
+      this.lastPublished ??= id;
+      return id;
+    });
+    await this.start;
+    return this.lastPublished!;
+  }
+
+  /** Called after a commit that wrote feed messages; bursts are coalesced into few reads. */
+  poke(): Promise<void> {
+    // Until a listener has asked for the cursor there is nobody to deliver to.
+    if (!this.source || this.lastPublished === null) return Promise.resolve();
+    this.again = true;
+    this.running ??= this.drain();
+    return this.running;
+  }
+
+  /** One drain at a time; the flag is cleared in the same synchronous step that ends the loop. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.again) {
+        this.again = false;
+        const messages = await this.source!(this.lastPublished!);
+        for (const m of messages) this.deliver(m);
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private deliver(m: FeedMessage): void {
+    this.lastPublished = BigInt(m.id);
+    let full: string | null = null;
+    let reduced: string | null = null;
+    for (const s of this.subscribers) {
+      if (!deliverable(m, s)) continue;
+      if (s.redacted) s.send(m, (reduced ??= JSON.stringify(redact(m))));
+      else s.send(m, (full ??= JSON.stringify(m)));
+    }
+  }
+
   /** Ends every stream so the HTTP server can finish shutting down. */
   closeAll(): void {
     for (const s of [...this.subscribers]) s.close();
     this.subscribers.clear();
-  }
-
-  publish(message: FeedMessage): void {
-    for (const s of this.subscribers) if (deliverable(message, s)) s.send(message);
   }
 }
 

@@ -14,7 +14,7 @@ export function startOverdueScheduler(deps: { sql: Sql; queries: QueryCatalog; c
     // Support requests whose police officer's device came within 100 m count as arrived (by GPS).
     await deps.queries.run(deps.sql, 'support_gps_arrivals', [100]);
     const messages = await deps.sql.begin((tx) => escalateOverdue(tx, deps.queries, deps.clock.now()));
-    for (const m of messages) deps.feed.publish(m);
+    if (messages.length) await deps.feed.poke();
     if (messages.length) deps.log(`escalated ${messages.length} overdue event(s)`);
   };
   const tick = () => {

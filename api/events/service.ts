@@ -63,8 +63,17 @@ function newCode(at: Date): string {
   return `EV${day}-${randomBytes(3).toString('hex').toUpperCase()}`;
 }
 
+/**
+ * Feed ids must follow commit order (clients resume from their last id), so writers take this
+ * lock before inserting a feed row and hold it to commit; it is the last thing a request does.
+ */
+export async function lockFeed(db: Db): Promise<void> {
+  await db`SELECT pg_advisory_xact_lock(74202511)`;
+}
+
 async function appendFeed(db: Db, queries: QueryCatalog, kind: RoutedFacts['kind'], e: Pick<EventRow, 'id' | 'code' | 'type' | 'severity' | 'complexity' | 'state' | 'title' | 'grid_id' | 'lon' | 'lat' | 'version'>, extra: Record<string, unknown>, at: Date): Promise<FeedMessage> {
   const groups = routeMessage({ kind, severity: e.severity, complexity: e.complexity, state: e.state });
+  await lockFeed(db);
   const payload = { code: e.code, type: e.type, severity: e.severity, complexity: e.complexity, state: e.state, title: e.title, lon: e.lon, lat: e.lat, version: e.version, ...extra };
   const [row] = await queries.run<{ id: string; at: Date }>(db, 'feed_insert', [kind, e.id, e.grid_id, groups, payload as never, at]);
   return { id: row!.id, at: row!.at.toISOString(), kind, event_id: e.id, grid_id: e.grid_id, groups, payload };

@@ -6,7 +6,7 @@ import type { Deps } from '../deps.ts';
 import { groupsOfRoles } from '../events/routing.ts';
 import { createEvent, transitionEvent, type Actor } from '../events/service.ts';
 import { addMediationSession, dispatchHazard, endMediation, followUpHazard, readSupportConfig, requestSupport, startMediation, updateSupport } from '../events/cases.ts';
-import type { FeedMessage } from '../events/feed.ts';
+import { redact, type FeedMessage } from '../events/feed.ts';
 import { EVENT_ACTIONS, EVENT_STATES, availableActions, type EventState } from '../events/state-machine.ts';
 import { ApiError } from '../http/errors.ts';
 import { idParam } from '../http/geo.ts';
@@ -87,12 +87,6 @@ function actorOf(c: Context<AppEnv>): Actor {
   return { userId: u.id, username: u.username, displayName: u.displayName, staffId: u.staffId, roles: u.roles };
 }
 
-/** What aggregate-only roles (analysts, the wall screen) may see of a message: no free text. */
-function redact(m: FeedMessage): FeedMessage {
-  const { title: _t, note: _n, actor: _a, ...payload } = m.payload;
-  return { ...m, payload };
-}
-
 export function eventsResource(deps: Deps): Resource {
   const { queries } = deps;
   return new Resource('/api/events', 'events', deps.guard)
@@ -129,7 +123,7 @@ export function eventsResource(deps: Deps): Resource {
       },
       async (c, { body }, db) => {
         const result = await createEvent(db, queries, body, actorOf(c), deps.clock.now());
-        c.get('afterCommit').push(() => deps.feed.publish(result.message));
+        c.get('afterCommit').push(() => void deps.feed.poke());
         return c.json({ event: result.event, responsible: result.responsible }, 201);
       },
     )
@@ -141,7 +135,7 @@ export function eventsResource(deps: Deps): Resource {
       },
       async (c, { params, body }, db) => {
         const result = await transitionEvent(db, queries, params.id, body, actorOf(c), deps.clock.now());
-        c.get('afterCommit').push(() => deps.feed.publish(result.message));
+        c.get('afterCommit').push(() => void deps.feed.poke());
         return c.json({ state: result.state, version: result.version });
       },
     )
@@ -169,7 +163,7 @@ export function eventsResource(deps: Deps): Resource {
       },
       async (c, { params, body }, db) => {
         const r = await endMediation(db, queries, params.id, body.outcome, body.escalated_to, body.expected_version, actorOf(c), deps.clock.now());
-        c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        c.get('afterCommit').push(() => void deps.feed.poke());
         return c.json({ state: r.state, version: r.version });
       },
     )
@@ -181,7 +175,7 @@ export function eventsResource(deps: Deps): Resource {
       },
       async (c, { params, body }, db) => {
         const r = await dispatchHazard(db, queries, params.id, body, actorOf(c), deps.clock.now());
-        c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        c.get('afterCommit').push(() => void deps.feed.poke());
         return c.json({ dispatch_id: r.dispatchId, state: r.state, version: r.version }, 201);
       },
     )
@@ -193,7 +187,7 @@ export function eventsResource(deps: Deps): Resource {
       },
       async (c, { params, body }, db) => {
         const r = await followUpHazard(db, queries, params.id, body, actorOf(c), deps.clock.now());
-        if (r) c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        if (r) c.get('afterCommit').push(() => void deps.feed.poke());
         return c.json(r ? { state: r.state, version: r.version } : { state: null, version: body.expected_version });
       },
     );
@@ -211,7 +205,7 @@ export function supportResource(deps: Deps): Resource {
       },
       async (c, { body }, db) => {
         const r = await requestSupport(db, queries, body, actorOf(c), deps.clock.now());
-        c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        c.get('afterCommit').push(() => void deps.feed.poke());
         return c.json(r.request, 201);
       },
     )
@@ -224,7 +218,7 @@ export function supportResource(deps: Deps): Resource {
       },
       async (c, { params, body }, db) => {
         const r = await updateSupport(db, queries, params.id, body.step, deps.clock.now());
-        c.get('afterCommit').push(() => deps.feed.publish(r.message));
+        c.get('afterCommit').push(() => void deps.feed.poke());
         return c.json(r.request);
       },
     )
@@ -267,37 +261,40 @@ export function feedResource(deps: Deps): Resource {
       let cursor = lastHeader && /^\d+$/.test(lastHeader) ? BigInt(lastHeader) : null;
 
       return streamSSE(c, async (stream) => {
-        // Subscribe before replaying so nothing committed in between is missed; ids dedupe.
-        const pending: FeedMessage[] = [];
+        // Subscribe before replaying so nothing published in between is missed; the hub delivers
+        // in id order, so skipping ids at or below the cursor drops only repeats.
+        const pending: [FeedMessage, string][] = [];
         let live = false;
-        const write = async (m: FeedMessage) => {
+        const write = async (m: FeedMessage, data: string) => {
           if (cursor !== null && BigInt(m.id) <= cursor) return;
           cursor = BigInt(m.id);
-          await stream.writeSSE({ id: m.id, event: m.kind, data: JSON.stringify(aggregate ? redact(m) : m) });
+          await stream.writeSSE({ id: m.id, event: m.kind, data });
         };
         const unsubscribe = deps.feed.subscribe({
           grids,
           groups: new Set(groups),
-          send: (m) => {
-            if (live) void write(m);
-            else pending.push(m);
+          redacted: aggregate,
+          send: (m, data) => {
+            if (live) void write(m, data);
+            else pending.push([m, data]);
           },
           close: () => stream.abort(),
         });
         stream.onAbort(unsubscribe);
         if (cursor === null) {
-          const [last] = await deps.sql<{ id: string | null }[]>`SELECT max(id)::text AS id FROM feed_message`;
-          cursor = BigInt(last?.id ?? '0');
+          cursor = await deps.feed.cursor(async () => {
+            const [last] = await deps.sql<{ id: string | null }[]>`SELECT max(id)::text AS id FROM feed_message`;
+            return BigInt(last?.id ?? '0');
+          });
         } else {
           for (;;) {
-            const page = await runScoped(deps.sql, user, c.get('clientIp'), (db) =>
-              queries(db, cursor!, groups));
-            for (const m of page) await write(m);
+            const page = await runScoped(deps.sql, user, c.get('clientIp'), (db) => queries(db, cursor!, groups));
+            for (const m of page) await write(m, JSON.stringify(aggregate ? redact(m) : m));
             if (page.length < REPLAY_PAGE) break;
           }
         }
         live = true;
-        for (const m of pending.splice(0)) await write(m);
+        for (const [m, data] of pending.splice(0)) await write(m, data);
         await stream.writeSSE({ event: 'ready', data: JSON.stringify({ groups, cursor: String(cursor) }) });
         while (!stream.aborted && !stream.closed) {
           await stream.sleep(15_000);

@@ -14,5 +14,5 @@ WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz)
   AND ($2::timestamptz IS NULL OR at < $2::timestamptz)
   AND ($3::text IS NULL OR actor = $3::text)
   AND ($4::text IS NULL OR starts_with(action, $4::text))
-ORDER BY at DESC, id DESC
+ORDER BY audit_log.at DESC, audit_log.id DESC
 LIMIT $5::int

@@ -8,5 +8,5 @@
 SELECT id::text, at, kind, event_id, grid_id, groups, payload
 FROM feed_message
 WHERE id > $1::bigint AND groups && $2::text[]
-ORDER BY id
+ORDER BY feed_message.id
 LIMIT $3::int
