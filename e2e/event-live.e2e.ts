@@ -45,7 +45,7 @@ test('an event reported by clicking the map reaches a second console within 1 s 
   const committedAt = Date.now();
   const { event } = (await response.json()) as { event: { id: number } };
 
-  await watcher.waitForFunction((id) => (window as unknown as Jw).__jw.eventIds().includes(id), event.id, { timeout: 5000 });
+  await watcher.waitForFunction((id) => (window as unknown as Jw).__jw.eventIds().includes(id), event.id, { timeout: 5000, polling: 25 });
   const latencyMs = Date.now() - committedAt;
   console.log(`new event on the second console's map ${latencyMs} ms after the API answered`);
   expect(latencyMs).toBeLessThan(1000);

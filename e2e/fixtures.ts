@@ -16,7 +16,14 @@ export const test = base.extend<{ guarded: Guarded }>({
     const guarded: Guarded = { external: [], errors: [] };
     page.on('pageerror', (err) => guarded.errors.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') guarded.errors.push(`console.error: ${msg.text()}`);
+      // Chromium logs every 4xx answer as a console error; those are the API saying no (a wrong
+      // password, a weak new password), which tests assert on directly. Script errors and 5xx fail.
+      if (msg.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) {
+        guarded.errors.push(`console.error: ${msg.text()}`);
+      }
+    });
+    page.on('response', (res) => {
+      if (res.status() >= 500) guarded.errors.push(`HTTP ${res.status()} from ${res.url()}`);
     });
     await page.route('**/*', (route) => {
       const url = route.request().url();

@@ -19,7 +19,7 @@ export type PointTransform = (lon: number, lat: number) => LonLat;
 
 // Krasovsky 1940 ellipsoid, as the GCJ-02 algorithm uses it.
 const A = 6378245.0;
-const EE = 0.00669342162296594323;
+const EE = 0.006693421622965943;
 const X_PI = (Math.PI * 3000.0) / 180.0;
 const INVERSE_TOLERANCE_DEG = 1e-10;
 const INVERSE_MAX_ITERATIONS = 30;
