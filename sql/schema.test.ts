@@ -169,3 +169,19 @@ describe('people and assignments', () => {
     expect(r.constraint).toBe('resident_id_number_check');
   });
 });
+
+describe('finished events and redrawn grids', () => {
+  it('lets a closed event follow a redrawn grid, but nothing else about it may change', async () => {
+    const [e] = await db.sql<{ id: number }[]>`
+      INSERT INTO event (code, type, subtype, severity, title, geom, reported_at)
+      VALUES ('FROZEN', 'public_security', 'theft', 1, '已结案', ${pointSql(ox + 0.5 * CELL, oy + 1.5 * CELL)}, now() - interval '2 days') RETURNING id`;
+    for (const s of ['accepted', 'assigned', 'in_progress', 'resolved']) await db.sql`UPDATE event SET state = ${s} WHERE id = ${e!.id}`;
+    await db.sql`UPDATE event SET state = 'closed', closed_at = now() WHERE id = ${e!.id}`;
+    // Grid 1 gives its northern half to a new grid: the closed event moves with it.
+    await db.sql`UPDATE grid SET geom = ST_SetSRID(ST_GeomFromGeoJSON(${gj(square(ox, oy, CELL, CELL))}), 4326) WHERE id = ${world.gridIds[0]}`;
+    await db.sql`INSERT INTO grid (code, community_id, name, geom) VALUES ('T-G1N', ${world.communityIds[0]}, '北片', ST_SetSRID(ST_GeomFromGeoJSON(${gj(square(ox, oy + CELL, CELL, CELL))}), 4326))`;
+    const [row] = await db.sql<{ grid: string }[]>`SELECT g.code AS grid FROM event e JOIN grid g ON g.id = e.grid_id WHERE e.id = ${e!.id}`;
+    expect(row!.grid).toBe('T-G1N');
+    expect((await refusal(() => db.sql`UPDATE event SET title = '改写' WHERE id = ${e!.id}`)).message).toMatch(/can no longer change/);
+  });
+});

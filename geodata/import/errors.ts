@@ -31,12 +31,16 @@ export class IssueLog {
   errorCount = 0;
   warningCount = 0;
   readonly invalidRows = new Set<number>();
+  readonly errorsByCode = new Map<string, number>();
+  /** Free counters for file-level judgements drawn from many records (e.g. "looks projected"). */
+  readonly tallies = new Map<string, number>();
   private readonly onceKeys = new Set<string>();
 
   constructor(private readonly maxIssues: number) {}
 
   error(issue: ImportIssue): void {
     this.errorCount++;
+    this.errorsByCode.set(issue.code, (this.errorsByCode.get(issue.code) ?? 0) + 1);
     if (issue.row !== null) this.invalidRows.add(issue.row);
     if (this.errors.length < this.maxIssues) this.errors.push(issue);
   }
@@ -51,6 +55,10 @@ export class IssueLog {
     if (this.onceKeys.has(key)) return;
     this.onceKeys.add(key);
     this.warn(issue);
+  }
+
+  tally(key: string): void {
+    this.tallies.set(key, (this.tallies.get(key) ?? 0) + 1);
   }
 
   hasFileErrors(): boolean {

@@ -48,6 +48,11 @@ export interface ImportOptions {
   encoding?: string;
   /** Refuse files larger than this (bytes). Default 200 MiB. */
   maxBytes?: number;
+  /**
+   * Refuse files with more records than this. Default 1,000,000: records are validated in memory
+   * (about 1.5 KB each at peak), so bigger GPS logs must be split.
+   */
+  maxRecords?: number;
   /** Refuse zips whose entries inflate to more than this in total (bytes). Default 512 MiB. */
   maxUncompressedBytes?: number;
   /** Refuse zips with more entries than this. Default 1000. */
@@ -122,6 +127,9 @@ export type IssueCode =
   | 'PARTLY_OUTSIDE'
   | 'PARENT_FOUND_SPATIALLY'
   | 'DUPLICATE_FIX'
+  | 'DEVICE_CREATED'
+  | 'LEFT_UNCHANGED'
+  | 'COLUMN_RENAMED'
   | 'IGNORED_RECORD';
 
 export interface ImportIssue {

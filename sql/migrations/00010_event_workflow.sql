@@ -37,7 +37,10 @@ BEGIN
     RAISE EXCEPTION 'illegal event transition % -> %', OLD.state, NEW.state USING ERRCODE = 'check_violation',
       CONSTRAINT = 'event_transition_rule';
   END IF;
-  IF OLD.state IN ('closed', 'cancelled') AND NEW IS DISTINCT FROM OLD THEN
+  -- A finished event is frozen, except for the grid derived from its location, which follows
+  -- when grids are redrawn.
+  IF OLD.state IN ('closed', 'cancelled')
+     AND (to_jsonb(NEW) - 'grid_id' - 'updated_at') IS DISTINCT FROM (to_jsonb(OLD) - 'grid_id' - 'updated_at') THEN
     RAISE EXCEPTION 'event % is %: it can no longer change', OLD.code, OLD.state USING ERRCODE = 'check_violation',
       CONSTRAINT = 'event_final_state';
   END IF;

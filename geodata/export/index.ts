@@ -1,0 +1,166 @@
+import type { Feature, FeatureCollection, Geometry, MultiPolygon, Point } from 'geojson';
+import type { Sql } from 'postgres';
+import { toCsv, type CsvValue } from './csv.ts';
+import { writeShapefile, zipShapefile, type DbfField } from './shapefile.ts';
+
+/**
+ * Exporters for grids (with area), addresses and events, in GeoJSON, CSV (Excel-ready) and
+ * zipped shapefile. Coordinates are WGS84 as stored.
+ */
+
+export const EXPORT_KINDS = ['grids', 'addresses', 'events'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];
+export const EXPORT_FORMATS = ['geojson', 'csv', 'shapefile'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportResult {
+  fileName: string;
+  contentType: string;
+  bytes: Uint8Array;
+  count: number;
+}
+
+interface Column {
+  /** Property / CSV header name. */
+  name: string;
+  /** dBASE field (≤10 characters). */
+  dbf: DbfField;
+}
+
+interface Table {
+  geometry: 'point' | 'polygon';
+  columns: Column[];
+  rows: Array<{ values: CsvValue[]; geometry: Geometry }>;
+}
+
+const c = (name: string, dbf: DbfField): Column => ({ name, dbf });
+
+async function loadGrids(sql: Sql): Promise<Table> {
+  const rows = await sql<{ code: string; name: string; community_code: string; community_name: string; area_m2: number; geom: string }[]>`
+    SELECT g.code, g.name, c.code AS community_code, c.name AS community_name, g.area_m2, ST_AsGeoJSON(g.geom, 15) AS geom
+    FROM grid g JOIN community c ON c.id = g.community_id ORDER BY g.code`;
+  return {
+    geometry: 'polygon',
+    columns: [
+      c('code', { name: 'code', type: 'C' }),
+      c('name', { name: 'name', type: 'C' }),
+      c('community_code', { name: 'community', type: 'C' }),
+      c('community_name', { name: 'comm_name', type: 'C' }),
+      c('area_m2', { name: 'area_m2', type: 'N', length: 18, decimals: 1 }),
+    ],
+    rows: rows.map((r) => ({
+      values: [r.code, r.name, r.community_code, r.community_name, Math.round(r.area_m2 * 10) / 10],
+      geometry: JSON.parse(r.geom) as MultiPolygon,
+    })),
+  };
+}
+
+async function loadAddresses(sql: Sql): Promise<Table> {
+  const rows = await sql<{ code: string; address_text: string; category: string; vacant: boolean; grid_code: string | null; geom: string }[]>`
+    SELECT a.code, a.address_text, a.category, a.vacant, g.code AS grid_code, ST_AsGeoJSON(a.geom, 15) AS geom
+    FROM address a LEFT JOIN grid g ON g.id = a.grid_id ORDER BY a.code`;
+  return {
+    geometry: 'point',
+    columns: [
+      c('code', { name: 'code', type: 'C' }),
+      c('address_text', { name: 'address', type: 'C' }),
+      c('category', { name: 'category', type: 'C' }),
+      c('vacant', { name: 'vacant', type: 'L' }),
+      c('grid_code', { name: 'grid', type: 'C' }),
+    ],
+    rows: rows.map((r) => ({ values: [r.code, r.address_text, r.category, r.vacant, r.grid_code], geometry: JSON.parse(r.geom) as Point })),
+  };
+}
+
+async function loadEvents(sql: Sql): Promise<Table> {
+  const rows = await sql<{
+    code: string;
+    type: string;
+    subtype: string | null;
+    severity: number;
+    state: string;
+    title: string;
+    reported_at: Date;
+    closed_at: Date | null;
+    grid_code: string | null;
+    geom: string;
+  }[]>`
+    SELECT e.code, e.type, e.subtype, e.severity, e.state, e.title, e.reported_at, e.closed_at,
+           g.code AS grid_code, ST_AsGeoJSON(e.geom, 15) AS geom
+    FROM event e LEFT JOIN grid g ON g.id = e.grid_id ORDER BY e.reported_at, e.code`;
+  return {
+    geometry: 'point',
+    columns: [
+      c('code', { name: 'code', type: 'C' }),
+      c('type', { name: 'type', type: 'C' }),
+      c('subtype', { name: 'subtype', type: 'C' }),
+      c('severity', { name: 'severity', type: 'N', length: 1 }),
+      c('state', { name: 'state', type: 'C' }),
+      c('title', { name: 'title', type: 'C' }),
+      // dBASE dates have no time of day, so instants are written as ISO text.
+      c('reported_at', { name: 'reported', type: 'C' }),
+      c('closed_at', { name: 'closed', type: 'C' }),
+      c('grid_code', { name: 'grid', type: 'C' }),
+    ],
+    rows: rows.map((r) => ({
+      values: [r.code, r.type, r.subtype, r.severity, r.state, r.title, r.reported_at, r.closed_at, r.grid_code],
+      geometry: JSON.parse(r.geom) as Point,
+    })),
+  };
+}
+
+const LOADERS: Record<ExportKind, (sql: Sql) => Promise<Table>> = { grids: loadGrids, addresses: loadAddresses, events: loadEvents };
+
+function toWkt(g: Geometry): string {
+  const pos = (p: number[]) => `${p[0]} ${p[1]}`;
+  const ring = (r: number[][]) => `(${r.map(pos).join(', ')})`;
+  switch (g.type) {
+    case 'Point':
+      return `POINT (${pos(g.coordinates)})`;
+    case 'Polygon':
+      return `POLYGON (${g.coordinates.map(ring).join(', ')})`;
+    case 'MultiPolygon':
+      return `MULTIPOLYGON (${g.coordinates.map((p) => `(${p.map(ring).join(', ')})`).join(', ')})`;
+    default:
+      throw new TypeError(`cannot write ${g.type} as WKT`);
+  }
+}
+
+export function renderTable(kind: ExportKind, format: ExportFormat, table: Table): ExportResult {
+  const count = table.rows.length;
+  if (format === 'geojson') {
+    const fc: FeatureCollection = {
+      type: 'FeatureCollection',
+      features: table.rows.map(
+        (r): Feature => ({
+          type: 'Feature',
+          properties: Object.fromEntries(table.columns.map((col, i) => [col.name, r.values[i] instanceof Date ? (r.values[i] as Date).toISOString() : (r.values[i] ?? null)])),
+          geometry: r.geometry,
+        }),
+      ),
+    };
+    return { fileName: `${kind}.geojson`, contentType: 'application/geo+json', bytes: new TextEncoder().encode(JSON.stringify(fc)), count };
+  }
+  if (format === 'csv') {
+    const names = table.columns.map((col) => col.name);
+    const header = table.geometry === 'point' ? [...names, 'lon', 'lat'] : [...names, 'wkt'];
+    const rows = table.rows.map((r) =>
+      table.geometry === 'point'
+        ? [...r.values, (r.geometry as Point).coordinates[0], (r.geometry as Point).coordinates[1]]
+        : [...r.values, toWkt(r.geometry)],
+    );
+    return { fileName: `${kind}.csv`, contentType: 'text/csv; charset=utf-8', bytes: toCsv(header, rows), count };
+  }
+  const parts = writeShapefile(
+    table.geometry,
+    table.columns.map((col) => col.dbf),
+    table.rows.map((r) => ({ geometry: r.geometry as Point | MultiPolygon, values: r.values })),
+  );
+  return { fileName: `${kind}.zip`, contentType: 'application/zip', bytes: zipShapefile(kind, parts), count };
+}
+
+export async function runExport(sql: Sql, kind: ExportKind, format: ExportFormat): Promise<ExportResult> {
+  if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new TypeError(`unknown export kind "${kind}" (${EXPORT_KINDS.join(', ')})`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new TypeError(`unknown export format "${format}" (${EXPORT_FORMATS.join(', ')})`);
+  return renderTable(kind, format, await LOADERS[kind](sql));
+}
