@@ -169,6 +169,9 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
     return { path: `/api/support-requests/${r!.id}/steps`, body: { step: 'acknowledge' } };
   }),
   'get /api/addresses': () => [{ path: `/api/addresses?bbox=${bbox()}`, inside: true }],
+  // The matrix speaks JSON; uploads are multipart (routes/imports.test.ts), so allowed callers get 415.
+  'post /api/imports/:kind': () => [{ path: '/api/imports/grids', body: {}, inside: true, expected: [415] }],
+  'get /api/exports/:kind': () => [{ path: '/api/exports/events?format=csv', inside: true }],
   'get /api/heat/h3': () => [{ path: `/api/heat/h3?bbox=${bbox()}`, inside: true }],
   'get /api/heat/compare': () => [{ path: `/api/heat/compare?bbox=${bbox()}`, inside: true }],
   'get /api/hotspots/gistar': () => [{ path: `/api/hotspots/gistar?bbox=${bbox()}`, inside: true }],
