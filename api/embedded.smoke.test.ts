@@ -39,9 +39,16 @@ describe('embedded PGlite + PostGIS', () => {
       expect(refused.status).toBe(422);
       const created = await client.post('/api/grids', { code: 'T-G5', name: '第5网格', community_code: 'T-C1', geometry: square(ox, oy + 2 * CELL, CELL, CELL) });
       expect(created.status).toBe(201);
-      // Several pooled connections at once: the socket server must accept more than one.
+      // Several pooled connections at once: the socket server must accept more than one and keep
+      // each connection's parameterised queries apart (one PGlite session serves them all).
       const many = await Promise.all(Array.from({ length: 8 }, () => client.get('/api/grids')));
       expect(many.map((r) => r.status)).toEqual(Array(8).fill(200));
+      const echoes = await Promise.all(Array.from({ length: 200 }, (_, i) =>
+        first.sql<{ v: number; t: string }[]>`SELECT ${i}::int AS v, repeat('x', ${i % 7}) AS t`));
+      expect(echoes.map((r) => r[0]!.v)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      await expect(first.sql`SELECT no_such_column FROM grid`).rejects.toThrow(/no_such_column/);
+      const [after] = await first.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM grid WHERE id > ${0}`;
+      expect(after!.n).toBe(5);
     } finally {
       await first.close();
     }
