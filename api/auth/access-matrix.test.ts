@@ -28,6 +28,7 @@ interface Principal {
 }
 const principals: Principal[] = [];
 const personByGrid = new Map<number, number>();
+const addressByGrid = new Map<number, number>();
 let fullToken = '';
 let syncOnlyToken = '';
 
@@ -47,6 +48,7 @@ beforeAll(async () => {
       INSERT INTO person_of_concern (code, address_id, name, id_number, phone, category, control_level, since)
       VALUES (${`P${i}`}, ${a!.id}, ${`人员${i}`}, ${`41048119800101${String(1000 + i)}`}, ${`1380000${String(1000 + i)}`}, 'community_correction', 1, '2025-01-01') RETURNING id`;
     personByGrid.set(gridId, p!.id);
+    addressByGrid.set(gridId, a!.id);
     await sql`INSERT INTO event (code, type, subtype, severity, title, geom, reported_at)
               VALUES (${`E${i}`}, 'public_security', 'theft', 2, '盗窃', ST_SetSRID(ST_MakePoint(${lon}, ${lat + 0.001}), 4326), now())`;
     await sql`INSERT INTO joint_defense_point (code, name, geom) VALUES (${`J${i}`}, ${`联防点${i}`}, ST_SetSRID(ST_MakePoint(${lon + 0.001}, ${lat}), 4326))`;
@@ -169,6 +171,9 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
     return { path: `/api/support-requests/${r!.id}/steps`, body: { step: 'acknowledge' } };
   }),
   'get /api/addresses': () => [{ path: `/api/addresses?bbox=${bbox()}`, inside: true }],
+  'get /api/stats/grids/:id': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}` })),
+  'get /api/stats/addresses/:id/visit-status': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/addresses/${addressByGrid.get(g)}/visit-status` })),
+  'get /api/stats/patrol-coverage': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/patrol-coverage?grid_id=${g}` })),
   // The matrix speaks JSON; uploads are multipart (routes/imports.test.ts), so allowed callers get 415.
   'post /api/imports/:kind': () => [{ path: '/api/imports/grids', body: {}, inside: true, expected: [415] }],
   'get /api/exports/:kind': () => [{ path: '/api/exports/events?format=csv', inside: true }],
