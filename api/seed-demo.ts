@@ -19,6 +19,14 @@ export async function seedDemoIfEmpty(sql: Sql, log: (msg: string) => void): Pro
       lastStep = step;
     },
   });
+  // Derived tables (patrol cells from the GPS tracks, KPI aggregates, H3 cells of events) are
+  // built now so the first screen does not pay for them.
+  const derivedStarted = Date.now();
+  const { refreshDerived } = await import('./patrol/derived.ts');
+  const { assignEventCells } = await import('./analytics/cells.ts');
+  await refreshDerived(sql);
+  await assignEventCells(sql);
+  log(`derived tables built in ${((Date.now() - derivedStarted) / 1000).toFixed(1)} s`);
   const users = await createDemoUsers(sql);
   log(`demo logins (password change forced at first login): ${users.join(', ')}`);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
