@@ -74,6 +74,18 @@ export class FeedHub {
     return this.running;
   }
 
+  /**
+   * A writer's own message after its commit. Ids follow commit order, so when it is the next id
+   * and no read is in flight it can go out at once; anything else falls back to reading.
+   */
+  committed(m: FeedMessage): Promise<void> {
+    if (this.lastPublished !== null && !this.running && BigInt(m.id) === this.lastPublished + 1n) {
+      this.deliver(m);
+      return Promise.resolve();
+    }
+    return this.poke();
+  }
+
   /** One drain at a time; the flag is cleared in the same synchronous step that ends the loop. */
   private async drain(): Promise<void> {
     try {

@@ -123,7 +123,7 @@ export function eventsResource(deps: Deps): Resource {
       },
       async (c, { body }, db) => {
         const result = await createEvent(db, queries, body, actorOf(c), deps.clock.now());
-        c.get('afterCommit').push(() => void deps.feed.poke());
+        c.get('afterCommit').push(() => void deps.feed.committed(result.message));
         return c.json({ event: result.event, responsible: result.responsible }, 201);
       },
     )
@@ -135,7 +135,7 @@ export function eventsResource(deps: Deps): Resource {
       },
       async (c, { params, body }, db) => {
         const result = await transitionEvent(db, queries, params.id, body, actorOf(c), deps.clock.now());
-        c.get('afterCommit').push(() => void deps.feed.poke());
+        c.get('afterCommit').push(() => void deps.feed.committed(result.message));
         return c.json({ state: result.state, version: result.version });
       },
     )
