@@ -13,6 +13,7 @@ import { openApiDocument } from './http/openapi.ts';
 import type { Resource, RouteSpec } from './http/resource.ts';
 import { addressesResource } from './routes/addresses.ts';
 import { auditResource } from './routes/audit.ts';
+import { exportsResource, importsResource } from './routes/imports.ts';
 import { eventsResource, feedResource, supportResource } from './routes/events.ts';
 import { authResource } from './routes/auth.ts';
 import { ingestResource } from './routes/ingest.ts';
@@ -77,6 +78,8 @@ export function createApp(opts: AppOptions): App {
     eventsResource(deps),
     feedResource(deps),
     supportResource(deps),
+    importsResource(deps),
+    exportsResource(deps),
     subdistrictsResource(deps),
     communitiesResource(deps),
     gridsResource(deps),

@@ -1,0 +1,116 @@
+import type { Sql } from 'postgres';
+import type { QueryCatalog } from '../db/queries.ts';
+import type { Db } from '../db/types.ts';
+import { ApiError } from '../http/errors.ts';
+
+export const MAX_WINDOW_DAYS = 1096;
+
+export interface StatsWindow {
+  from: string;
+  to: string;
+  days: number;
+  today: string;
+  timezone: string;
+  as_of: string;
+}
+
+interface WindowRow {
+  today: string;
+  timezone: string;
+  horizon: string | null;
+  through: string | null;
+  as_of: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function todayOf(sql: Db, queries: QueryCatalog): Promise<string> {
+  const [w] = await queries.run<WindowRow>(sql, 'stats_window', [null]);
+  return w!.today;
+}
+
+const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
+
+/**
+ * Resolves a window: `to` defaults to today and is clamped to it, `from` defaults to the first day
+ * of `to`'s month (the monthly review cycle, 月讲评). Visit coverage is a daily snapshot, so `to`
+ * must not be older than the kept history.
+ */
+export async function resolveWindow(sql: Db, queries: QueryCatalog, q: { from?: string | undefined; to?: string | undefined }): Promise<StatsWindow> {
+  const [today] = await queries.run<WindowRow>(sql, 'stats_window', [null]);
+  const t = today!.today;
+  const to = q.to === undefined || q.to > t ? t : q.to;
+  const from = q.from ?? `${to.slice(0, 8)}01`;
+  if (from > to) throw new ApiError(400, 'invalid_input', `from (${from}) is after to (${to})`, [{ location: 'query parameters', path: 'from', message: 'from must not be after to' }]);
+  const days = dayNumber(to) - dayNumber(from) + 1;
+  if (days > MAX_WINDOW_DAYS) throw new ApiError(400, 'invalid_input', `the window is ${days} days; at most ${MAX_WINDOW_DAYS}`, [{ location: 'query parameters', path: 'from', message: 'window too long' }]);
+  if (today!.horizon !== null && to < today!.horizon) {
+    throw new ApiError(422, 'window_before_history', `visit coverage is kept from ${today!.horizon}; the window must end on or after it`, { horizon: today!.horizon });
+  }
+  const [end] = await queries.run<WindowRow>(sql, 'stats_window', [to]);
+  return { from, to, days, today: t, timezone: today!.timezone, as_of: end!.as_of.toISOString() };
+}
+
+const rate = (n: number, d: number): number | null => (d > 0 ? n / d : null);
+
+interface KpiDbRow {
+  unit_id: number;
+  code: string;
+  name: string;
+  parent_id: number | null;
+  grids: number;
+  area_m2: number;
+  addresses: number;
+  registered: number;
+  visit_need_address: number;
+  visit_covered_address: number;
+  visit_need_person: number;
+  visit_covered_person: number;
+  events_reported: number;
+  events_due: number;
+  events_closed: number;
+  events_on_time: number;
+  events_overdue_open: number;
+  median_close_hours: number | null;
+  patrol_cells: number;
+  patrol_cells_covered: number;
+  patrol_coverage: number | null;
+  key_locations: number;
+  key_locations_covered: number;
+}
+
+/** Counts as stored plus the rates derived from them (null when the denominator is 0). */
+export function withRates(r: KpiDbRow) {
+  const need = r.visit_need_address + r.visit_need_person;
+  const covered = r.visit_covered_address + r.visit_covered_person;
+  return {
+    ...r,
+    registration_rate: rate(r.registered, r.addresses),
+    visit_coverage_rate: rate(covered, need),
+    visit_coverage_rate_address: rate(r.visit_covered_address, r.visit_need_address),
+    visit_coverage_rate_person: rate(r.visit_covered_person, r.visit_need_person),
+    closure_rate: rate(r.events_closed, r.events_due),
+    on_time_rate: rate(r.events_on_time, r.events_due),
+    key_location_coverage: rate(r.key_locations_covered, r.key_locations),
+  };
+}
+export type KpiRow = ReturnType<typeof withRates>;
+
+export type Level = 'grid' | 'community' | 'subdistrict';
+
+export async function kpiRows(sql: Db, queries: QueryCatalog, level: Level, w: StatsWindow, unitId: number | null, gridIds: number[] | null): Promise<KpiRow[]> {
+  const rows = await queries.run<KpiDbRow>(sql, 'stats_kpi', [level, w.from, w.to, w.as_of, unitId, gridIds]);
+  return rows.map(withRates);
+}
+
+/**
+ * Runs KPI reads in one transaction (one snapshot) with JIT off (on large tables the planner's cost
+ * estimates cross jit_above_cost, and LLVM compilation costs more than the query) and with custom
+ * plans: a generic plan of stats_kpi cannot see the level or the window and picks bad joins.
+ */
+export function readKpi<T>(sql: Sql, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`;
+    return fn(tx);
+  }) as Promise<T>;
+}

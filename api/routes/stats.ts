@@ -1,0 +1,290 @@
+import { z } from 'zod';
+import type { Sql } from 'postgres';
+import { CASE_ROLES, type Access } from '../auth/types.ts';
+import type { Db } from '../db/types.ts';
+import type { Deps } from '../deps.ts';
+import { ApiError } from '../http/errors.ts';
+import { idParam } from '../http/geo.ts';
+import { Resource } from '../http/resource.ts';
+import { refreshKpi } from '../patrol/derived.ts';
+import { kpiRows, readKpi, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
+import { invalidInputResponse, notFoundResponse } from './respond.ts';
+
+/** Drill-down lists are capped; the totals say how many there were. */
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+const AGGREGATES: Access = { kind: 'session', roles: 'any' };
+// Lists name addresses and persons of concern (by code): people who work cases only.
+const DRILL_DOWN: Access = { kind: 'session', roles: CASE_ROLES };
+
+function isCalendarDate(s: string): boolean {
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine(isCalendarDate, 'must be a calendar date YYYY-MM-DD (a local day in the configured time zone)');
+
+const windowShape = {
+  from: day.optional().describe('first day (default: the first day of the current month)'),
+  to: day.optional().describe('last day, inclusive (default and maximum: today)'),
+};
+const limitParam = z.coerce.number().int().positive().optional().describe(`rows per list (default ${DEFAULT_LIST_LIMIT}, max ${MAX_LIST_LIMIT})`);
+const windowQuery = z.object(windowShape).strict();
+const gridQuery = z.object({ ...windowShape, limit: limitParam }).strict();
+const visitStatusQuery = z.object({ at: day.optional().describe('day the status is judged on (default today)'), limit: limitParam }).strict();
+const coverageQuery = z
+  .object({
+    grid_id: z.coerce.number().int().positive().max(2_147_483_647),
+    ...windowShape,
+    exact: z.enum(['0', '1']).optional().describe('1 = also the exact buffered-area coverage (slower)'),
+  })
+  .strict();
+
+/** Grids the caller may see (row-level security on `grid` decides); null when the handle is unscoped. */
+async function visibleGrids(db: Db, sql: Sql): Promise<number[] | null> {
+  if (db === sql) return null;
+  return (await db<{ id: number }[]>`SELECT id FROM grid ORDER BY id`).map((r) => r.id);
+}
+
+async function gridVisible(db: Db, id: number): Promise<boolean> {
+  return (await db`SELECT 1 FROM grid WHERE id = ${id}`).length > 0;
+}
+
+const listLimit = (n: number | undefined) => Math.min(n ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
+
+const windowSchema = z.object({ from: z.string(), to: z.string(), days: z.number(), today: z.string(), timezone: z.string(), as_of: z.string() });
+const kpiSchema = z
+  .object({
+    unit_id: z.number(), code: z.string(), name: z.string(), grids: z.number(), area_m2: z.number(),
+    addresses: z.number(), registered: z.number(), registration_rate: z.number().nullable(),
+    visit_coverage_rate: z.number().nullable(), closure_rate: z.number().nullable(), on_time_rate: z.number().nullable(),
+    median_close_hours: z.number().nullable(), patrol_coverage: z.number().nullable(), key_location_coverage: z.number().nullable(),
+  })
+  .loose()
+  .describe('counts and rates; see sql/queries/stats_kpi.sql for every column');
+const tableResponse = { description: 'KPI rows', schema: z.object({ window: windowSchema, rows: z.array(kpiSchema) }) };
+const errors = {
+  400: invalidInputResponse,
+  422: { description: 'the window ends before the kept visit history (window_before_history)' },
+};
+
+export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Resource {
+  const { sql, queries } = deps;
+
+  async function table(level: Level, q: { from?: string | undefined; to?: string | undefined }, db: Db) {
+    const grids = await visibleGrids(db, sql);
+    await refreshKpi(sql);
+    return readKpi(sql, async (tx) => {
+      const window = await resolveWindow(tx, queries, q);
+      const rows = await kpiRows(tx, queries, level, window, null, grids);
+      return { window, rows, grids };
+    });
+  }
+
+  async function exactCoverage(tx: Db, gridId: number, w: { from: string; to: string }) {
+    const [row] = await queries.run<{ area_m2: number; covered_m2: number; coverage: number; segments: number }>(tx, 'patrol_coverage_exact', [gridId, w.from, w.to]);
+    // The grid exists, so no row means a geometry operation failed silently (seen with PGlite's GEOS).
+    if (!row) throw new Error(`exact patrol coverage of grid ${gridId} returned no row`);
+    return row;
+  }
+
+  return new Resource('/api/stats', 'stats', deps.guard)
+    .route(
+      {
+        method: 'get',
+        path: '/grids',
+        summary: '网格考核指标 / KPI table of every grid for a window',
+        access: AGGREGATES,
+        query: windowQuery,
+        responses: { 200: tableResponse, ...errors },
+      },
+      async (c, { query }, db) => {
+        const { window, rows } = await table('grid', query, db);
+        return c.json({ window, rows });
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/communities',
+        summary: '社区（村）考核指标 / KPIs rolled up per community',
+        access: AGGREGATES,
+        query: windowQuery,
+        responses: { 200: tableResponse, ...errors },
+      },
+      async (c, { query }, db) => {
+        const { window, rows } = await table('community', query, db);
+        return c.json({ window, rows });
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/subdistrict',
+        summary: '街道考核指标 / KPIs rolled up to the sub-district, with events by type',
+        access: AGGREGATES,
+        query: windowQuery,
+        responses: { 200: tableResponse, ...errors },
+      },
+      async (c, { query }, db) => {
+        const { window, rows, grids } = await table('subdistrict', query, db);
+        const out = await readKpi(sql, async (tx) => {
+          const list = [];
+          for (const r of rows) {
+            const byType = await queries.run(tx, 'stats_events_by_type', ['subdistrict', r.unit_id, window.from, window.to, window.as_of, grids]);
+            list.push({ ...r, events_by_type: byType });
+          }
+          return list;
+        });
+        return c.json({ window, rows: out });
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/grids/:id',
+        summary: '单个网格考核指标与明细 / one grid: KPIs, events by type and the lists behind each number',
+        access: DRILL_DOWN,
+        params: idParam,
+        query: gridQuery,
+        responses: {
+          200: {
+            description: 'KPIs and capped drill-down lists (each with its total)',
+            schema: z.object({
+              window: windowSchema,
+              kpi: kpiSchema,
+              events_by_type: z.array(z.object({ type: z.string() }).loose()),
+              registration_missing: z.object({ total: z.number(), items: z.array(z.object({ address_id: z.number(), missing: z.array(z.string()) }).loose()) }),
+              visit_status: z.object({
+                counts: z.record(z.string(), z.record(z.string(), z.number())).describe('class -> status -> subjects'),
+                total: z.number(),
+                items: z.array(z.object({ subject: z.string(), status: z.string() }).loose()),
+              }),
+              overdue_events: z.object({ total: z.number(), items: z.array(z.object({ event_id: z.number() }).loose()) }),
+              key_locations: z.array(z.object({ key_location_id: z.number(), covered: z.boolean() }).loose()),
+            }),
+          },
+          404: notFoundResponse,
+          ...errors,
+        },
+      },
+      async (c, { params, query }, db) => {
+        if (!(await gridVisible(db, params.id))) throw new ApiError(404, 'not_found', `grid ${params.id} does not exist`);
+        await refreshKpi(sql);
+        const limit = listLimit(query.limit);
+        const { window, kpi, byType, missing, subjects, overdue, keyLocations } = await readKpi(sql, async (tx) => {
+          const w = await resolveWindow(tx, queries, query);
+          return {
+            window: w,
+            kpi: (await kpiRows(tx, queries, 'grid', w, params.id, null))[0],
+            byType: await queries.run(tx, 'stats_events_by_type', ['grid', params.id, w.from, w.to, w.as_of, null]),
+            missing: await queries.run<{ total: number }>(tx, 'stats_registration_missing', [params.id, limit]),
+            subjects: await queries.run<{ class: string; status: string }>(tx, 'stats_visit_status', [params.id, null, w.to]),
+            overdue: await queries.run<{ total: number }>(tx, 'stats_overdue_events', [params.id, w.from, w.to, w.as_of, limit]),
+            keyLocations: await queries.run(tx, 'stats_key_locations', [[params.id], w.from, w.to, w.as_of]),
+          };
+        });
+        const counts: Record<string, Record<string, number>> = {};
+        for (const s of subjects) {
+          const byStatus = (counts[s.class] ??= {});
+          byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+        }
+        const behind = subjects.filter((s) => s.status !== 'up_to_date');
+        return c.json({
+          window,
+          kpi,
+          events_by_type: byType,
+          registration_missing: { total: missing[0]?.total ?? 0, items: missing.map(({ total: _t, ...r }) => r) },
+          visit_status: { counts, total: behind.length, items: behind.slice(0, limit) },
+          overdue_events: { total: overdue[0]?.total ?? 0, items: overdue.map(({ total: _t, ...r }) => r) },
+          key_locations: keyLocations,
+        });
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/addresses/:id/visit-status',
+        summary: '地址走访状态 / visit status of an address and its persons of concern, with recent visits and why they did (not) count',
+        access: DRILL_DOWN,
+        params: idParam,
+        query: visitStatusQuery,
+        responses: {
+          200: {
+            description: 'status per subject on the day, latest visits with their verdicts',
+            schema: z.object({
+              address_id: z.number(),
+              day: z.string(),
+              subjects: z.array(z.object({ subject: z.string(), status: z.string() }).loose()),
+              visits: z.array(z.object({ visit_id: z.number(), standard: z.boolean(), reasons: z.array(z.string()) }).loose()),
+            }),
+          },
+          404: notFoundResponse,
+          400: invalidInputResponse,
+        },
+      },
+      async (c, { params, query }, db) => {
+        if (!(await db`SELECT 1 FROM address WHERE id = ${params.id}`).length) {
+          throw new ApiError(404, 'not_found', `address ${params.id} does not exist`);
+        }
+        await refreshKpi(sql);
+        const { at, subjects, visits } = await readKpi(sql, async (tx) => {
+          const today = await todayOf(tx, queries);
+          const day = query.at === undefined || query.at > today ? today : query.at;
+          return {
+            at: day,
+            subjects: await queries.run(tx, 'stats_visit_status', [null, params.id, day]),
+            visits: await queries.run(tx, 'stats_address_visits', [params.id, listLimit(query.limit)]),
+          };
+        });
+        return c.json({ address_id: params.id, day: at, subjects, visits });
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/patrol-coverage',
+        summary: '巡逻覆盖率 / patrol coverage of a grid: H3 cells (fast), buffered area (exact=1), key locations',
+        access: AGGREGATES,
+        query: coverageQuery,
+        responses: {
+          200: {
+            description: 'coverage shares in [0, 1]',
+            schema: z.object({
+              window: windowSchema,
+              grid_id: z.number(),
+              fast: z.object({ cells: z.number(), covered: z.number(), coverage: z.number().nullable() }),
+              exact: z.object({ area_m2: z.number(), covered_m2: z.number(), coverage: z.number(), segments: z.number() }).nullable(),
+              key_locations: z.array(z.object({ key_location_id: z.number(), passes: z.number(), required: z.number(), covered: z.boolean() }).loose()),
+            }),
+          },
+          404: notFoundResponse,
+          ...errors,
+        },
+      },
+      async (c, { query }, db) => {
+        if (!(await gridVisible(db, query.grid_id))) throw new ApiError(404, 'not_found', `grid ${query.grid_id} does not exist`);
+        await refreshKpi(sql);
+        const { window, kpi, exact, keyLocations } = await readKpi(sql, async (tx) => {
+          const w = await resolveWindow(tx, queries, query);
+          return {
+            window: w,
+            kpi: (await kpiRows(tx, queries, 'grid', w, query.grid_id, null))[0],
+            exact: query.exact === '1' ? await exactCoverage(tx, query.grid_id, w) : null,
+            keyLocations: await queries.run(tx, 'stats_key_locations', [[query.grid_id], w.from, w.to, w.as_of]),
+          };
+        });
+        return c.json({
+          window,
+          grid_id: query.grid_id,
+          fast: { cells: kpi?.patrol_cells ?? 0, covered: kpi?.patrol_cells_covered ?? 0, coverage: kpi?.patrol_coverage ?? null },
+          exact: exact && { area_m2: exact.area_m2, covered_m2: exact.covered_m2, coverage: exact.coverage, segments: exact.segments },
+          key_locations: keyLocations,
+        });
+      },
+    );
+}
