@@ -21,6 +21,8 @@ export class Feed {
   messages = $state<FeedMessage[]>([]);
   state = $state<FeedState>('connecting');
   private source: EventSource | null = null;
+  // Callbacks, not state: nothing renders from this set, so it need not be reactive.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly listeners = new Set<(m: FeedMessage) => void>();
 
   start(): void {
