@@ -29,9 +29,10 @@ test('an event reported by clicking the map reaches a second console within 1 s 
   await page.getByTestId('report-event').click();
   await page.mouse.click(spot.x, spot.y);
   const form = page.getByTestId('event-form');
-  await form.locator('select[name=type]').selectOption('hazard');
+  // A support request: its 1 h deadline falls today, so today's closure KPI counts it.
+  await form.locator('select[name=type]').selectOption('support_request');
   await form.locator('select[name=severity]').selectOption('3');
-  await form.locator('input[name=title]').fill(`电动车楼道充电隐患 ${Date.now()}`);
+  await form.locator('input[name=title]').fill(`醉酒滋事请求支援 ${Date.now()}`);
   const created = page.waitForResponse((r) => r.url().endsWith('/api/events') && r.request().method() === 'POST');
   await form.getByRole('button', { name: '提交' }).click();
   let response = await created;
@@ -43,13 +44,17 @@ test('an event reported by clicking the map reaches a second console within 1 s 
   }
   expect(response.status()).toBe(201);
   const committedAt = Date.now();
-  const { event } = (await response.json()) as { event: { id: number } };
+  const { event } = (await response.json()) as { event: { id: number; grid_id: number; due_at: string } };
+  const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+  const dueToday = new Date(new Date(event.due_at).getTime() + 8 * 3600_000).toISOString().slice(0, 10) === today;
+  const closure = async () => ((await (await page.request.get(`/api/stats/grids/${event.grid_id}?from=${today}&to=${today}`)).json()) as { kpi: { events_due: number; events_closed: number } }).kpi;
+  const before = await closure();
 
   await watcher.waitForFunction((id) => (window as unknown as Jw).__jw.eventIds().includes(id), event.id, { timeout: 5000, polling: 25 });
   const latencyMs = Date.now() - committedAt;
   console.log(`new event on the second console's map ${latencyMs} ms after the API answered`);
   expect(latencyMs).toBeLessThan(1000);
-  await expect(watcher.getByTestId('feed-item').first()).toContainText('电动车楼道充电隐患');
+  await expect(watcher.getByTestId('feed-item').first()).toContainText('醉酒滋事请求支援');
 
   const detail = page.getByTestId('event-detail');
   await expect(detail.getByTestId('event-state')).toHaveText('上报');
@@ -58,6 +63,12 @@ test('an event reported by clicking the map reaches a second console within 1 s 
     await expect(detail.getByTestId('event-state')).toHaveText(state);
   }
   await expect(detail.locator('.timeline li')).toHaveCount(6);
+  const after = await closure();
+  // Only in the last hour before midnight (Asia/Shanghai) does the deadline fall on tomorrow.
+  if (dueToday) {
+    expect(after.events_due).toBe(before.events_due);
+    expect(after.events_closed).toBe(before.events_closed + 1);
+  }
   await expect(watcher.getByTestId('feed-item').first()).toContainText('已办结');
   expect(watcherErrors).toEqual([]);
   expect(guarded.errors).toEqual([]);
