@@ -5,7 +5,8 @@ import { startServer } from '../api/server.ts';
 import { repoPath } from '../api/paths.ts';
 
 const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const name = 'jw_e2e';
+// E2E_DB lets two checkouts run browser tests on one PostgreSQL at once.
+const name = process.env.E2E_DB ?? 'jw_e2e';
 const sql = postgres(admin, { max: 1, onnotice: () => {} });
 await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 await sql.unsafe(`CREATE DATABASE ${name}`);
