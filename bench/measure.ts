@@ -12,6 +12,7 @@ export function percentile(sorted: readonly number[], p: number): number {
  */
 export async function timeCalls(fn: (i: number) => Promise<unknown>, runs: number, warmup = 3): Promise<Timing> {
   if (!(runs >= 1)) throw new Error(`runs must be ≥ 1, got ${runs}`);
+  if (!(warmup >= 0)) throw new Error(`warmup must be ≥ 0, got ${warmup}`);
   for (let i = 0; i < warmup; i++) await fn(i);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -68,7 +68,7 @@ async function main(): Promise<number> {
       return 2;
     }
     const scale = state.events / FULL_CITY.events;
-    log(`bench database: ${state.grids} grids, ${state.events} events, ~${Math.round(state.fixes)} GPS fixes (≈ ${scale < 0.95 ? `${(scale * 100).toFixed(1)} % of` : ''} the city preset)`);
+    log(`bench database: ${state.grids} grids, ${state.events} events, ~${Math.round(state.fixes)} GPS fixes (${scale < 0.95 ? `≈ ${(scale * 100).toFixed(1)} % of the city preset` : 'the city preset'})`);
     if (scale < 0.95) log('note: below the full city preset, so the figures do not answer the issue\'s targets');
     const [v] = await sql<{ v: string; p: string }[]>`SELECT current_setting('server_version') AS v, postgis_lib_version() AS p`;
     log(`PostgreSQL ${v!.v}, PostGIS ${v!.p}; ${runs} timed calls per endpoint after 3 warm-up calls\n`);

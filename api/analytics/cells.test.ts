@@ -1,11 +1,11 @@
 import { cellToBoundary, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
-import { bigintToHex, cellsInBbox, cellsInGeometry, estimateCellCount, hexToBigint, padForCells, type Bbox } from './cells.ts';
+import { cellsInBbox, cellsInGeometry, estimateCellCount, hexToBigint, padForCells, type Bbox } from './cells.ts';
 
 describe('H3 index conversions', () => {
   it('round-trips hex and bigint, and refuses anything else', () => {
     const cell = latLngToCell(33.75, 113.2, 11);
-    expect(bigintToHex(hexToBigint(cell))).toBe(cell);
+    expect(hexToBigint(cell).toString(16)).toBe(cell);
     // Bit 63 is reserved 0, so every cell fits a signed bigint column.
     expect(hexToBigint(cell) < 2n ** 63n).toBe(true);
     expect(() => hexToBigint('8b40864110')).toThrow(/15-digit/);

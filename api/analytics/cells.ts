@@ -17,10 +17,6 @@ export function hexToBigint(cell: string): bigint {
   return BigInt(`0x${cell}`);
 }
 
-export function bigintToHex(cell: bigint): string {
-  return cell.toString(16).padStart(15, '0');
-}
-
 let catalog: QueryCatalog | undefined;
 function defaultQueries(): QueryCatalog {
   return (catalog ??= new QueryCatalog());
@@ -29,11 +25,12 @@ function defaultQueries(): QueryCatalog {
 const BATCH = 20_000;
 
 /**
- * Computes the res-11 cell of every event that has none (new events are enqueued by a trigger; an
- * event whose point moved is re-queued), in batches. Incremental and idempotent: importers, the
- * demo seed and the event API call it after writing, and the heat routes call it (through
- * fillPendingCells) before reading, so a forgotten call never hides events from the map.
- * Returns the number of events given a cell.
+ * Computes the res-11 cell of every pending event (a trigger enqueues each new event in the heat
+ * fact table event_cell, and re-queues one whose point moved), in batches. Incremental and
+ * idempotent: importers, the demo seed and the event API call it after writing, and the heat routes
+ * call it (through fillPendingCells) before reading, so a forgotten call never hides events from
+ * the map. Returns the number of events given a cell. After a bulk load, VACUUM ANALYZE event_cell
+ * so the planner knows the cells are there and index-only scans can skip the heap.
  */
 export async function assignEventCells(sql: Sql, queries: QueryCatalog = defaultQueries()): Promise<number> {
   let after = 0;

@@ -200,6 +200,24 @@ export function heatSuite(getSql: () => Sql): void {
       expect(BigInt(fixed!.cell).toString(16)).toBe(latLngToCell(oy + 0.015, ox + 0.03, 11));
     });
 
+    it('the fact table follows changes of type, time and cancellation', async () => {
+      const at = [ox + 0.025, oy + 0.012] as const;
+      const cell = latLngToCell(at[1], at[0], 11);
+      await sql`
+        INSERT INTO event (code, type, subtype, severity, title, geom, reported_at)
+        VALUES ('SYNC-1', 'hazard', 'fire', 2, '同步', ST_SetSRID(ST_MakePoint(${at[0]}, ${at[1]}), 4326), '2024-07-01T12:00:00+08')`;
+      const heat = async (qs: string) =>
+        (await get<{ cells: { cell: string; n: number }[] }>(`/api/heat/h3?bbox=${WORLD.join(',')}&res=11&${qs}`)).cells.find((c) => c.cell === cell)?.n ?? 0;
+      expect(await heat('from=2024-07-01&to=2024-07-01&type=hazard')).toBe(1);
+      await sql`UPDATE event SET type = 'service_request', subtype = NULL WHERE code = 'SYNC-1'`;
+      expect(await heat('from=2024-07-01&to=2024-07-01&type=hazard')).toBe(0);
+      expect(await heat('from=2024-07-01&to=2024-07-01&type=service_request')).toBe(1);
+      await sql`UPDATE event SET reported_at = '2024-07-02T09:00:00+08' WHERE code = 'SYNC-1'`;
+      expect(await heat('from=2024-07-02&to=2024-07-02&hours=9')).toBe(1);
+      await sql`UPDATE event SET state = 'cancelled' WHERE code = 'SYNC-1'`;
+      expect(await heat('from=2024-07-02&to=2024-07-02')).toBe(0);
+    });
+
     it('the routes fill pending cells themselves before answering', async () => {
       await sql`
         INSERT INTO event (code, type, subtype, severity, title, geom, reported_at)

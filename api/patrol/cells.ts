@@ -1,7 +1,7 @@
 import type { Geometry, MultiPolygon } from 'geojson';
 import type { Sql, TransactionSql } from 'postgres';
 import { loadPatrolConfig, type PatrolConfig } from './config.ts';
-import { areaCells, cellFromDb, cellToDb, placeCells } from './h3.ts';
+import { areaCells, cellFromDb, cellToDb, placeCells, type Box } from './h3.ts';
 
 /** Halo rings kept around each grid: enough for any segment within the buffer of the grid to touch one. */
 const GRID_HALO_RINGS = 2;
@@ -20,6 +20,13 @@ export interface SyncResult {
  */
 export async function syncCells(sql: Sql, config?: PatrolConfig): Promise<SyncResult> {
   const cfg = config ?? (await loadPatrolConfig(sql));
+  const [state] = await sql<[{ geometry: number; synced: number; resolution: number | null }]>`
+    SELECT geometry_version AS geometry, synced_version AS synced,
+           (SELECT resolution FROM patrol_grid_cells LIMIT 1) AS resolution
+    FROM patrol_state`;
+  if (state.geometry === state.synced && (state.resolution === null || state.resolution === cfg.resolution)) {
+    return { grids: 0, keyLocations: 0, gridIds: [] };
+  }
   const [stale] = await sql<[{ grids: number[] | null; kls: number[] | null; gone: number[] | null }]>`
     SELECT
       (SELECT array_agg(g.id) FROM grid g LEFT JOIN patrol_grid_cells s ON s.grid_id = g.id
@@ -30,12 +37,17 @@ export async function syncCells(sql: Sql, config?: PatrolConfig): Promise<SyncRe
         WHERE NOT EXISTS (SELECT 1 FROM key_location k WHERE k.id = s.key_location_id)) AS gone`;
   const staleGrids = stale.grids ?? [];
   const staleKls = [...(stale.kls ?? []), ...(stale.gone ?? [])];
-  if (!staleGrids.length && !staleKls.length) return { grids: 0, keyLocations: 0, gridIds: [] };
+  // Recorded as of the version read above: a change committed meanwhile is checked next time.
+  const synced = state.geometry;
+  if (!staleGrids.length && !staleKls.length) {
+    await sql`UPDATE patrol_state SET synced_version = greatest(synced_version, ${synced})`;
+    return { grids: 0, keyLocations: 0, gridIds: [] };
+  }
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(7420250908)`;
     const gridIds = staleGrids.length ? await recomputeGrids(tx, staleGrids, cfg) : [];
     if (staleKls.length) await recomputeKeyLocations(tx, staleKls, cfg);
-    await tx`UPDATE patrol_state SET cells_version = cells_version + 1`;
+    await tx`UPDATE patrol_state SET cells_version = cells_version + 1, synced_version = greatest(synced_version, ${synced})`;
     return { grids: staleGrids.length, keyLocations: staleKls.length, gridIds };
   });
 }
@@ -109,6 +121,7 @@ export interface CellMaps {
   resolution: number;
   gridOf: Map<string, number>;
   keyCells: Map<string, number[]>;
+  keyBoxes: Map<number, Box>;
 }
 
 const cache = new WeakMap<Sql, CellMaps>();
@@ -128,7 +141,12 @@ export async function cellMaps(sql: Sql, cfg: PatrolConfig): Promise<CellMaps> {
     if (list) list.push(r.key_location_id);
     else keyCells.set(c, [r.key_location_id]);
   }
-  const maps = { version, resolution: cfg.resolution, gridOf, keyCells };
+  const keyBoxes = new Map<number, Box>();
+  for (const r of await sql<({ id: number } & Box)[]>`
+    SELECT id, ST_XMin(geom) AS "minLon", ST_YMin(geom) AS "minLat", ST_XMax(geom) AS "maxLon", ST_YMax(geom) AS "maxLat" FROM key_location`) {
+    keyBoxes.set(r.id, { minLon: r.minLon, minLat: r.minLat, maxLon: r.maxLon, maxLat: r.maxLat });
+  }
+  const maps = { version, resolution: cfg.resolution, gridOf, keyCells, keyBoxes };
   cache.set(sql, maps);
   return maps;
 }

@@ -87,3 +87,61 @@ export function placeCells(geometry: Geometry, resolution: number, bufferM: numb
   for (const s of seeds) for (const n of gridDisk(s, k)) out.add(n);
   return out;
 }
+
+/** A key location's bounding box (a point's is the point itself), degrees. */
+export interface Box {
+  minLon: number;
+  minLat: number;
+  maxLon: number;
+  maxLat: number;
+}
+
+/**
+ * Planar distance in metres, in a local frame around the segment (WGS84 metres per degree at its
+ * latitude), between a segment and a box: a cheap first filter for key-location contacts (the
+ * exact test is on the ellipsoid in SQL), good to a few decimetres at the distances that matter.
+ */
+export function segmentBoxDistanceM(lat0: number, lon0: number, lat1: number, lon1: number, box: Box): number {
+  const phi = ((lat0 + lat1) / 2) * RAD;
+  const kx = 111_412.84 * Math.cos(phi) - 93.5 * Math.cos(3 * phi);
+  const ky = 111_132.954 - 559.822 * Math.cos(2 * phi) + 1.175 * Math.cos(4 * phi);
+  const x = (lon: number) => (lon - lon0) * kx;
+  const y = (lat: number) => (lat - lat0) * ky;
+  const ax = 0;
+  const ay = 0;
+  const bx = x(lon1);
+  const by = y(lat1);
+  const rx0 = x(box.minLon);
+  const rx1 = x(box.maxLon);
+  const ry0 = y(box.minLat);
+  const ry1 = y(box.maxLat);
+  const pointBox = (px: number, py: number) => Math.hypot(Math.max(rx0 - px, 0, px - rx1), Math.max(ry0 - py, 0, py - ry1));
+  const pointSeg = (px: number, py: number) => {
+    const dx = bx - ax;
+    const dy = by - ay;
+    const len2 = dx * dx + dy * dy;
+    const t = len2 === 0 ? 0 : Math.min(1, Math.max(0, ((px - ax) * dx + (py - ay) * dy) / len2));
+    return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
+  };
+  if (segmentHitsBox(ax, ay, bx, by, rx0, ry0, rx1, ry1)) return 0;
+  return Math.min(pointBox(ax, ay), pointBox(bx, by), pointSeg(rx0, ry0), pointSeg(rx0, ry1), pointSeg(rx1, ry0), pointSeg(rx1, ry1));
+}
+
+/** Liang-Barsky clipping: does the segment meet the rectangle? */
+function segmentHitsBox(ax: number, ay: number, bx: number, by: number, x0: number, y0: number, x1: number, y1: number): boolean {
+  let t0 = 0;
+  let t1 = 1;
+  const dx = bx - ax;
+  const dy = by - ay;
+  for (const [p, q] of [[-dx, ax - x0], [dx, x1 - ax], [-dy, ay - y0], [dy, y1 - ay]] as const) {
+    if (p === 0) {
+      if (q < 0) return false;
+    } else {
+      const r = q / p;
+      if (p < 0) t0 = Math.max(t0, r);
+      else t1 = Math.min(t1, r);
+      if (t0 > t1) return false;
+    }
+  }
+  return true;
+}

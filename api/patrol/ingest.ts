@@ -148,7 +148,7 @@ export async function ingestFixes(sql: Sql, fixes: readonly GpsFix[], opts: Inge
       inserted = await insertRows(tx, fixes, batch, locate);
     }
     const t1 = performance.now();
-    const ctx: TrackContext = { config: cfg, dayOf: dayOfZone(cfg.timezone), keyCells: maps.keyCells };
+    const ctx: TrackContext = { config: cfg, dayOf: dayOfZone(cfg.timezone), keyCells: maps.keyCells, keyBoxes: maps.keyBoxes };
     const stats = await derive(tx, fixes, batch, inserted, ctx);
     const t2 = performance.now();
     const insertedCount = inserted ? inserted.size : batch.order.length;

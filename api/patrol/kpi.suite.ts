@@ -301,6 +301,22 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
       expect(again).toMatchObject({ inserted: 0, duplicates: 3 });
       await expectRebuildIdentical(sql);
     });
+
+    it('fixes written straight into gps_fix (a bulk load) get their cell and grid and are derived by refreshDerived', async () => {
+      const [d] = await sql<[{ id: number }]>`INSERT INTO patrol_device (code, kind) VALUES ('RAW', 'vehicle') RETURNING id`;
+      const [x0, y0] = inGrid(2, 0.2, 0.3);
+      const t0 = Date.parse(at(-2, '14:00'));
+      const raw = [0, 1, 2, 3, 4].map((i) => [new Date(t0 + i * 10_000).toISOString(), x0 + i * 0.0008, y0] as const);
+      for (const [t, lon, lat] of raw) await sql`INSERT INTO gps_fix (device_id, fixed_at, lon, lat) VALUES (${d.id}, ${t}, ${lon}, ${lat})`;
+      const r = await refreshDerived(sql);
+      expect(r.devices).toBe(1);
+      const rows = await sql<{ cell: string; grid_id: number }[]>`SELECT h3_cell::text AS cell, grid_id FROM gps_fix WHERE device_id = ${d.id} ORDER BY fixed_at`;
+      expect(rows.map((x) => BigInt(x.cell).toString(16))).toEqual(raw.map(([, lon, lat]) => latLngToCell(lat, lon, res)));
+      expect(new Set(rows.map((x) => x.grid_id))).toEqual(new Set([world.gridIds[2]]));
+      const [n] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM patrol_device_cell_day WHERE device_id = ${d.id}`;
+      expect(n.n).toBeGreaterThan(1);
+      await expectRebuildIdentical(sql);
+    });
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -588,6 +604,19 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
     });
 
     it('incremental refresh and a full rebuild give the same derived tables', async () => {
+      await expectRebuildIdentical(sql);
+    });
+
+    it('a redrawn grid gets new cells, its coverage follows, and a rebuild agrees', async () => {
+      const before = byCode(await kpi('grid', day(-6), day(0)))['T-G4']!;
+      const half = square(ox + 3 * CELL, oy, CELL, CELL);
+      await sql`UPDATE grid SET geom = ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(half)}), 4326) WHERE id = ${world.gridIds[3]}`;
+      const r = await refreshDerived(sql);
+      expect(r.cells.grids).toBe(1);
+      const after = byCode(await kpi('grid', day(-6), day(0)))['T-G4']!;
+      expect(after.patrol_cells).toBe(polygonToCells(half.coordinates[0]!, res, true).length);
+      expect(after.patrol_cells).toBeLessThan(before.patrol_cells);
+      expect(after.addresses).toBeLessThanOrEqual(before.addresses);
       await expectRebuildIdentical(sql);
     });
   });

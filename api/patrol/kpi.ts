@@ -53,12 +53,8 @@ export async function resolveWindow(sql: Db, queries: QueryCatalog, q: { from?: 
 
 const rate = (n: number, d: number): number | null => (d > 0 ? n / d : null);
 
-interface KpiDbRow {
-  unit_id: number;
-  code: string;
-  name: string;
-  parent_id: number | null;
-  grids: number;
+/** Counts (and the grid's own shares) as stats_kpi returns them, shared by every level. */
+interface Counts {
   area_m2: number;
   addresses: number;
   registered: number;
@@ -79,8 +75,28 @@ interface KpiDbRow {
   key_locations_covered: number;
 }
 
+interface GridDbRow extends Counts {
+  grid_id: number;
+  code: string;
+  name: string;
+  community_id: number;
+  subdistrict_id: number;
+}
+
+interface UnitDbRow {
+  unit_id: number;
+  code: string;
+  name: string;
+  parent_id: number | null;
+  median_close_hours: number | null;
+}
+
+const SUMMED = ['addresses', 'registered', 'visit_need_address', 'visit_covered_address', 'visit_need_person', 'visit_covered_person',
+  'events_reported', 'events_due', 'events_closed', 'events_on_time', 'events_overdue_open', 'patrol_cells', 'patrol_cells_covered',
+  'key_locations', 'key_locations_covered'] as const;
+
 /** Counts as stored plus the rates derived from them (null when the denominator is 0). */
-export function withRates(r: KpiDbRow) {
+function withRates<T extends Counts>(r: T) {
   const need = r.visit_need_address + r.visit_need_person;
   const covered = r.visit_covered_address + r.visit_covered_person;
   return {
@@ -94,13 +110,44 @@ export function withRates(r: KpiDbRow) {
     key_location_coverage: rate(r.key_locations_covered, r.key_locations),
   };
 }
-export type KpiRow = ReturnType<typeof withRates>;
+
+export type KpiRow = ReturnType<typeof withRates<Counts & { unit_id: number; code: string; name: string; parent_id: number | null; grids: number }>>;
 
 export type Level = 'grid' | 'community' | 'subdistrict';
 
-export async function kpiRows(sql: Db, queries: QueryCatalog, level: Level, w: StatsWindow, unitId: number | null, gridIds: number[] | null): Promise<KpiRow[]> {
-  const rows = await queries.run<KpiDbRow>(sql, 'stats_kpi', [level, w.from, w.to, w.as_of, unitId, gridIds]);
-  return rows.map(withRates);
+/**
+ * KPI rows of a level: grids straight from stats_kpi; communities and sub-districts as sums of
+ * their grids' counts, patrol coverage weighted by grid area (grids without cells left out), and
+ * the median recomputed over their events. `gridIds` limits everything to those grids.
+ */
+export async function kpiRows(db: Db, queries: QueryCatalog, level: Level, w: StatsWindow, unitId: number | null, gridIds: number[] | null): Promise<KpiRow[]> {
+  const only = level === 'grid' && unitId !== null ? (gridIds === null || gridIds.includes(unitId) ? [unitId] : []) : gridIds;
+  const grids = await queries.run<GridDbRow>(db, 'stats_kpi', [w.from, w.to, w.as_of, only]);
+  if (level === 'grid') {
+    return grids.map(({ grid_id, community_id, subdistrict_id: _s, ...r }) => withRates({ ...r, unit_id: grid_id, parent_id: community_id, grids: 1 }));
+  }
+  const units = await queries.run<UnitDbRow>(db, 'stats_kpi_units', [level, w.from, w.to, gridIds]);
+  const out: KpiRow[] = [];
+  for (const u of units) {
+    if (unitId !== null && u.unit_id !== unitId) continue;
+    const parts = grids.filter((g) => (level === 'community' ? g.community_id : g.subdistrict_id) === u.unit_id);
+    if (!parts.length) continue;
+    const sums = Object.fromEntries(SUMMED.map((k) => [k, parts.reduce((n, g) => n + g[k], 0)])) as Record<(typeof SUMMED)[number], number>;
+    const withCells = parts.filter((g) => g.patrol_coverage !== null);
+    const cellArea = withCells.reduce((n, g) => n + g.area_m2, 0);
+    out.push(withRates({
+      ...sums,
+      unit_id: u.unit_id,
+      code: u.code,
+      name: u.name,
+      parent_id: u.parent_id,
+      grids: parts.length,
+      area_m2: parts.reduce((n, g) => n + g.area_m2, 0),
+      median_close_hours: u.median_close_hours,
+      patrol_coverage: cellArea > 0 ? withCells.reduce((n, g) => n + g.area_m2 * g.patrol_coverage!, 0) / cellArea : null,
+    }));
+  }
+  return out;
 }
 
 /**

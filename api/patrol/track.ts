@@ -1,5 +1,5 @@
 import type { PatrolConfig } from './config.ts';
-import { segmentCells, sphereDistanceM } from './h3.ts';
+import { segmentBoxDistanceM, segmentCells, sphereDistanceM, type Box } from './h3.ts';
 
 /** A fix as the derivation sees it; `cell` is at the coverage resolution. */
 export interface TrackFix {
@@ -43,7 +43,11 @@ export interface TrackContext {
   dayOf: (ms: number) => string;
   /** Coverage cell -> key locations whose candidate cells include it. */
   keyCells: Map<string, number[]>;
+  keyBoxes: Map<number, Box>;
 }
+
+/** Candidates farther than the buffer plus this (planar estimate) are dropped before the exact test. */
+const CONTACT_SLACK_M = 5;
 
 /**
  * Adds the segments of one device's consecutive fixes (sorted by time) to `out`. A segment belongs
@@ -78,6 +82,8 @@ export function deriveTrack(device: number, fixes: readonly TrackFix[], ctx: Tra
     }
     if (near) {
       for (const keyLocation of near) {
+        const box = ctx.keyBoxes.get(keyLocation);
+        if (box && segmentBoxDistanceM(p.lat, p.lon, f.lat, f.lon, box) > ctx.config.bufferM + CONTACT_SLACK_M) continue;
         out.contacts.push({ keyLocation, device, day, t0: p.t, t1: f.t, lon0: p.lon, lat0: p.lat, lon1: f.lon, lat1: f.lat });
       }
     }

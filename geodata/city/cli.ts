@@ -50,6 +50,7 @@ export async function seedCity(databaseUrl: string, plan: CityPlan, log: (msg: s
     }
     log(`city preset: scale ${plan.scale}, seed ${plan.seed}, history ending ${plan.end}: ${plan.grids} grids, ${plan.addresses} addresses, ${plan.events} events, ~${plan.visits} visits, ~${plan.fixes} GPS fixes`);
     const city = await loadCity(sql, plan, progressBar());
+    log(`loaded ${city.subdistricts} sub-districts, ${city.communities} communities, ${city.grids} grids, ${city.devices} patrol devices`);
     const stages = [...city.times];
     const timed = async (stage: string, run: () => Promise<number>) => {
       const t = performance.now();
@@ -57,11 +58,13 @@ export async function seedCity(databaseUrl: string, plan: CityPlan, log: (msg: s
       const rows = await run();
       stages.push({ stage, rows, seconds: (performance.now() - t) / 1000 });
     };
-    await timed('analyze', async () => {
-      await sql`ANALYZE`;
+    await timed('event H3 cells', () => assignEventCells(sql));
+    // Statistics and the visibility map of the freshly loaded tables: without them the planner
+    // believes event_cell has no cells and heat queries cannot use index-only scans.
+    await timed('vacuum analyze', async () => {
+      await sql`VACUUM (ANALYZE)`;
       return 0;
     });
-    await timed('event H3 cells', () => assignEventCells(sql));
     if (opts.kpi) {
       await timed('KPI + patrol derived tables', async () => (await refreshDerived(sql)).devices);
     } else {

@@ -387,7 +387,7 @@ async function loadVisits(ctx: Ctx, addr: Addresses, staff: StaffIds): Promise<v
           yield [visitId(v), staff.police[c * 2 + pRng.int(0, 1)]!, near(v, apart), iso(vAt[v]! + pRng.int(-600, 600) * 1000)];
         }
       }
-    })(), progress, 'visit participants', Math.round(total * 1.1)));
+    })(), progress, 'visit participants', Math.round(total * 1.3)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
--- heat_h3: event counts per H3 cell (事件热力) in a bounding box, time window and filters. Each
--- event's res-11 cell (event_cell) is rolled up to resolution $5 by bit arithmetic. Events are
--- chosen by their point (GiST on event.geom; the envelope is built from the parameters), so a cell
--- cut by the bbox edge counts only the events inside the box. Cancelled events (duplicates,
--- invalid reports) are left out. Local days, hours and weekdays are in time zone $8.
+-- heat_h3: event counts per H3 cell (事件热力) in a bounding box, time window and filters, from the
+-- heat fact table event_cell: each event's res-11 cell is rolled up to resolution $5 by bit
+-- arithmetic. Events are chosen by their point, so a cell cut by the bbox edge counts only the
+-- events inside the box. Cancelled events are not counted. Local days, hours and weekdays are in
+-- time zone $8. The time index (event_cell_time) includes every column tested, so the whole
+-- query is an index-only range scan.
 -- params:
 --   $1 min_lon float8
 --   $2 min_lat float8
@@ -19,17 +20,15 @@
 --   $13 row_limit integer (the route caps it; one extra row is fetched to detect truncation)
 -- returns rows: cell text (15-digit hex H3 index), n int; most events first, then by cell
 SELECT h3_to_hex(h3_cell_to_parent(c.cell, $5::int)) AS cell, count(*)::int AS n
-FROM event e
-JOIN event_cell c ON c.event_id = e.id
-WHERE e.geom && ST_MakeEnvelope($1::float8, $2::float8, $3::float8, $4::float8, 4326)
-  AND e.reported_at >= ($6::date::timestamp AT TIME ZONE $8::text)
-  AND e.reported_at < ($7::date::timestamp AT TIME ZONE $8::text)
-  AND e.state <> 'cancelled'
-  AND c.cell IS NOT NULL
-  AND ($9::text[] IS NULL OR e.type = ANY ($9::text[]))
-  AND ($10::text[] IS NULL OR e.subtype = ANY ($10::text[]))
-  AND ($11::int[] IS NULL OR extract(hour FROM e.reported_at AT TIME ZONE $8::text)::int = ANY ($11::int[]))
-  AND ($12::int[] IS NULL OR extract(isodow FROM e.reported_at AT TIME ZONE $8::text)::int = ANY ($12::int[]))
+FROM event_cell c
+WHERE c.counted AND c.cell IS NOT NULL
+  AND c.reported_at >= ($6::date::timestamp AT TIME ZONE $8::text)
+  AND c.reported_at < ($7::date::timestamp AT TIME ZONE $8::text)
+  AND c.lon BETWEEN $1::float8 AND $3::float8 AND c.lat BETWEEN $2::float8 AND $4::float8
+  AND ($9::text[] IS NULL OR c.type = ANY ($9::text[]))
+  AND ($10::text[] IS NULL OR c.subtype = ANY ($10::text[]))
+  AND ($11::int[] IS NULL OR extract(hour FROM c.reported_at AT TIME ZONE $8::text)::int = ANY ($11::int[]))
+  AND ($12::int[] IS NULL OR extract(isodow FROM c.reported_at AT TIME ZONE $8::text)::int = ANY ($12::int[]))
 GROUP BY 1
 ORDER BY n DESC, cell
 LIMIT $13::int
