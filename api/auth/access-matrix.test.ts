@@ -128,7 +128,43 @@ const bbox = () => `${ox},${oy},${ox + 4 * CELL},${oy + 2 * CELL}`;
  * How to call routes that need parameters. A route missing here is called bare; if it needs
  * input it then answers 400 for an allowed caller and the matrix fails, asking for an entry.
  */
+/** A patrol plan of community k (0 or 1) written as the owner, with one stop, in the given state. */
+async function ownerPlan(k: number, state: 'draft' | 'approved' = 'draft'): Promise<number> {
+  const [lon, lat] = centre(2 * k);
+  const [plan] = await db.sql<{ id: number }[]>`
+    INSERT INTO patrol_plan (name, community_id, shift_start, shift_end, start_point)
+    VALUES ('矩阵方案', ${world.communityIds[k]!}, now() + interval '1 day', now() + interval '1 day 4 hours', ST_Point(${lon}, ${lat}, 4326)) RETURNING id`;
+  await db.sql`INSERT INTO patrol_plan_stop (plan_id, team, seq, target_kind, geom, reason) VALUES (${plan!.id}, 1, 1, 'manual', ST_Point(${lon}, ${lat}, 4326), '矩阵')`;
+  if (state === 'approved') await db.sql`UPDATE patrol_plan SET state = 'approved', approved_at = now(), version = 2 WHERE id = ${plan!.id}`;
+  return plan!.id;
+}
+
+/** One case per community: inside when the caller sees a grid of it. */
+async function perCommunity(p: Principal, make: (k: number) => Promise<Omit<Case, 'inside'>>, outside: number[] = [404]): Promise<Case[]> {
+  const cases: Case[] = [];
+  for (const k of [0, 1]) {
+    const c = await make(k);
+    const inside = p.grids.includes(world.gridIds[2 * k]!) || p.grids.includes(world.gridIds[2 * k + 1]!);
+    cases.push({ ...c, inside, ...(inside ? {} : { expected: outside }) });
+  }
+  return cases;
+}
+
 const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case[]>> = {
+  'post /api/patrol-plans/generate': (p) => perCommunity(p, async (k) => ({
+    path: '/api/patrol-plans/generate', body: { community_id: world.communityIds[k], date: '2026-12-01', start_hour: 19, end_hour: 22 },
+  }), [422]),
+  'get /api/patrol-plans/:id': (p) => perCommunity(p, async (k) => ({ path: `/api/patrol-plans/${await ownerPlan(k)}` })),
+  'get /api/patrol-plans/:id/compliance': (p) => perCommunity(p, async (k) => ({ path: `/api/patrol-plans/${await ownerPlan(k)}/compliance` })),
+  'get /api/patrol-plans/:id/gpx': (p) => perCommunity(p, async (k) => ({ path: `/api/patrol-plans/${await ownerPlan(k)}/gpx` })),
+  'get /api/patrol-plans/:id/geojson': (p) => perCommunity(p, async (k) => ({ path: `/api/patrol-plans/${await ownerPlan(k)}/geojson` })),
+  'put /api/patrol-plans/:id/stops': (p) => perCommunity(p, async (k) => ({
+    path: `/api/patrol-plans/${await ownerPlan(k)}/stops`, body: { expected_version: 1, stops: [{ team: 1, target_kind: 'manual', lon: centre(2 * k)[0], lat: centre(2 * k)[1], dwell_min: 5 }] },
+  })),
+  'put /api/patrol-plans/:id/devices': (p) => perCommunity(p, async (k) => ({ path: `/api/patrol-plans/${await ownerPlan(k)}/devices`, body: { expected_version: 1, teams: [] } })),
+  'post /api/patrol-plans/:id/transitions': (p) => perCommunity(p, async (k) => ({
+    path: `/api/patrol-plans/${await ownerPlan(k, 'approved')}/transitions`, body: { action: 'publish', expected_version: 2 },
+  })),
   'get /api/events/:id': (p) => perGrid(p, async (i) => ({ path: `/api/events/${(await ownerEvent(i, 'service_request')).id}` })),
   'post /api/events': (p, n) => perGrid(p, async (i) => ({
     path: '/api/events', body: { type: 'service_request', severity: 1, title: `矩阵上报${n}`, lon: centre(i)[0], lat: centre(i)[1] - 0.004, allow_duplicate: true },
