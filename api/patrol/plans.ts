@@ -357,12 +357,17 @@ export interface PlanCompliance {
   target_cells_passed: number;
 }
 
-/** Compliance of every stop from the linked devices' fixes during the shift. */
-export async function planCompliance(db: Db, id: number): Promise<PlanCompliance> {
+/**
+ * Compliance of every stop from the linked devices' fixes during the shift. The plan is read
+ * through the caller's handle (row-level security decides whether they may see it); the fixes of
+ * its own linked devices in its shift are then read as the owner, because a team's track leaves
+ * the planner's grids (and fixes not yet given a grid are invisible to scoped roles).
+ */
+export async function planCompliance(db: Db, sql: Sql, id: number): Promise<PlanCompliance> {
   const { plan, stops } = await loadPlan(db, id);
   const links = await db<{ team: number; device_id: number }[]>`SELECT team, device_id FROM patrol_plan_device WHERE plan_id = ${id}`;
   const deviceIds = [...new Set(links.map((l) => l.device_id))];
-  const fixRows = deviceIds.length === 0 ? [] : await db<{ device_id: number; t: number; lon: number; lat: number }[]>`
+  const fixRows = deviceIds.length === 0 ? [] : await sql<{ device_id: number; t: number; lon: number; lat: number }[]>`
     SELECT device_id, (extract(epoch FROM fixed_at) * 1000)::float8 AS t, lon, lat FROM gps_fix
     WHERE device_id = ANY (${deviceIds}::int[]) AND fixed_at BETWEEN ${plan.shift_start} AND ${plan.shift_end}
     ORDER BY device_id, fixed_at`;

@@ -201,7 +201,7 @@ export function patrolPlansResource(deps: Deps): Resource {
         access: { kind: 'session', roles: READERS }, params: idParam,
         responses: { 200: { description: 'per-stop compliance' }, 404: { description: 'not found' } },
       },
-      async (c, { params }, db) => c.json(await planCompliance(db, params.id)),
+      async (c, { params }, db) => c.json(await planCompliance(db, sql, params.id)),
     )
     .route(
       {
