@@ -123,7 +123,7 @@ describe('GET /api/exports/:kind', () => {
 });
 
 describe('exports scoped to the caller', () => {
-  type Fc = FeatureCollection & { features: { properties: Record<string, unknown> }[] };
+  interface Fc { features: Array<{ properties: Record<string, unknown> }> }
   beforeAll(async () => {
     // One address and one event in each grid.
     for (const [i] of world.gridIds.entries()) {
