@@ -1,3 +1,4 @@
+import { unzipSync } from 'fflate';
 import type { FeatureCollection } from 'geojson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../app.ts';
@@ -17,6 +18,9 @@ beforeAll(async () => {
   world = await insertTinyWorld(db.sql);
   await createUser(db.sql, 'cmd', 'command', { subdistrict_id: world.subdistrictId });
   await createUser(db.sql, 'leader', 'grid_leader', { grid_id: world.gridIds[0] });
+  await createUser(db.sql, 'worker', 'grid_worker', { grid_id: world.gridIds[1] });
+  await createUser(db.sql, 'analyst', 'analyst', { subdistrict_id: world.subdistrictId });
+  await createUser(db.sql, 'volunteer', 'part_time', { grid_id: world.gridIds[1] });
   cmd = await Client.login(app, 'cmd');
 });
 afterAll(async () => db?.drop());
@@ -79,6 +83,32 @@ describe('POST /api/imports/:kind', () => {
   });
 });
 
+describe('POST /api/imports/persons and visits', () => {
+  it('imports persons of concern for the command centre only, and the report masks identities', async () => {
+    const res0 = await upload(cmd, 'addresses', 'a.csv', `code,address,lon,lat\nPX-A1,测试路1号,${ox + 0.5 * CELL},${oy + CELL}\n`);
+    expect(res0.status, await res0.clone().text()).toBe(200);
+    const id = '11010519491231002X';
+    const bad = '1101051949123100';
+    const csv = `人员编号,姓名,身份证号,联系电话,人员类别,管控等级,地址编码\nPX-1,测试甲,${id},13800001234,独居老人,2,PX-A1\nPX-2,测试乙,${bad},13900005678,独居老人,2,PX-A1\n`;
+    const leader = await Client.login(app, 'leader');
+    expect((await upload(leader, 'persons', 'p.csv', csv)).status).toBe(403);
+    expect((await upload(leader, 'visits', 'v.csv', 'code,address_code,staff,visited_at\n')).status).toBe(403);
+
+    const refused = await upload(cmd, 'persons', 'p.csv', csv);
+    expect(refused.status).toBe(422);
+    const text = await refused.text();
+    expect(text).toContain('BAD_ID_NUMBER');
+    for (const secret of [id, bad, '13800001234', '13900005678']) expect(text).not.toContain(secret);
+    expect(await db.sql`SELECT 1 FROM person_of_concern WHERE code LIKE 'PX-%'`).toHaveLength(0);
+
+    const ok = await upload(cmd, 'persons', 'p.csv', csv, { skipInvalid: true });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    const okText = await ok.text();
+    expect((JSON.parse(okText) as { counts: { inserted: number; skipped: number } }).counts).toMatchObject({ inserted: 1, skipped: 1 });
+    for (const secret of [id, bad, '13800001234', '13900005678']) expect(okText).not.toContain(secret);
+  });
+});
+
 describe('GET /api/exports/:kind', () => {
   it('exports grids as GeoJSON and CSV with a BOM', async () => {
     const geo = await cmd.get('/api/exports/grids?format=geojson');
@@ -89,5 +119,67 @@ describe('GET /api/exports/:kind', () => {
     const csv = new Uint8Array(await (await cmd.get('/api/exports/grids?format=csv')).arrayBuffer());
     expect([...csv.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect((await cmd.get('/api/exports/people?format=csv')).status).toBe(400);
+  });
+});
+
+describe('exports scoped to the caller', () => {
+  interface Fc { features: Array<{ properties: Record<string, unknown> }> }
+  beforeAll(async () => {
+    // One address and one event in each grid.
+    for (const [i] of world.gridIds.entries()) {
+      const [lon, lat] = [ox + (i + 0.5) * CELL, oy + 0.5 * CELL];
+      await db.sql`INSERT INTO address (code, address_text, geom) VALUES (${`EX-A${i}`}, ${`导出路${i}号`}, ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326))`;
+      await db.sql`INSERT INTO event (code, type, subtype, severity, title, geom, reported_at)
+                   VALUES (${`EX-E${i}`}, 'public_security', 'theft', 2, ${`张三家被盗${i}`}, ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326), now())`;
+    }
+  });
+
+  const owner = async (table: 'address' | 'event', gridId: number | null) =>
+    (await db.sql<{ code: string }[]>`SELECT code FROM ${db.sql(table)} WHERE ${gridId === null ? db.sql`true` : db.sql`grid_id = ${gridId}`} ORDER BY code`).map((r) => r.code);
+
+  it("a grid worker's exports hold exactly their grid's rows, with the personal columns", async () => {
+    const worker = await Client.login(app, 'worker');
+    const grid = world.gridIds[1];
+    const addresses = (await (await worker.get('/api/exports/addresses?format=geojson')).json()) as Fc;
+    expect(addresses.features.map((f) => f.properties.code).sort()).toEqual(await owner('address', grid));
+    expect(addresses.features.length).toBeGreaterThan(0);
+    expect(addresses.features[0]!.properties).toHaveProperty('address_text');
+    const events = (await (await worker.get('/api/exports/events?format=geojson')).json()) as Fc;
+    expect(events.features.map((f) => f.properties.code).sort()).toEqual(await owner('event', grid));
+    expect(events.features[0]!.properties.title).toBe('张三家被盗1');
+    const grids = (await (await worker.get('/api/exports/grids?format=geojson')).json()) as Fc;
+    expect(grids.features.map((f) => f.properties.code)).toEqual(['T-G2']);
+    const csv = await (await worker.get('/api/exports/addresses?format=csv')).text();
+    expect(csv.trim().split('\r\n')).toHaveLength(1 + (await owner('address', grid)).length);
+    const [audit] = await db.sql<{ actor: string; details: { rows: number } }[]>`
+      SELECT actor, details FROM audit_log WHERE action = 'export' AND target_type = 'addresses' ORDER BY id DESC LIMIT 1`;
+    expect(audit).toMatchObject({ actor: 'worker', details: { rows: (await owner('address', grid)).length } });
+  });
+
+  it('an analyst exports every grid, address points and events, but no address text or event titles', async () => {
+    const analyst = await Client.login(app, 'analyst');
+    const grids = (await (await analyst.get('/api/exports/grids?format=geojson')).json()) as Fc;
+    expect(grids.features).toHaveLength(4);
+    const res = await analyst.get('/api/exports/addresses?format=geojson');
+    expect(res.status, await res.clone().text()).toBe(200);
+    const addresses = (await res.json()) as Fc;
+    expect(addresses.features.map((f) => f.properties.code).sort()).toEqual(await owner('address', null));
+    for (const f of addresses.features) expect(Object.keys(f.properties).sort()).toEqual(['category', 'code', 'grid_code', 'vacant']);
+    const csv = await (await analyst.get('/api/exports/addresses?format=csv')).text();
+    expect(csv).not.toContain('导出路');
+    // (text() drops the BOM)
+    expect(csv.split('\r\n')[0]).toBe('code,category,vacant,grid_code,lon,lat');
+    const zip = unzipSync(new Uint8Array(await (await analyst.get('/api/exports/events?format=shapefile')).arrayBuffer()));
+    const dbf = Object.entries(zip).find(([name]) => name.endsWith('.dbf'))![1];
+    expect(new TextDecoder().decode(dbf)).toContain('EX-E0');
+    expect(new TextDecoder().decode(dbf)).not.toContain('张三');
+    const ev = (await (await analyst.get('/api/exports/events?format=geojson')).json()) as Fc;
+    expect(ev.features.map((f) => f.properties.code).sort()).toEqual(await owner('event', null));
+    expect(ev.features.every((f) => !('title' in f.properties))).toBe(true);
+  });
+
+  it('volunteers may not export', async () => {
+    const volunteer = await Client.login(app, 'volunteer');
+    expect((await volunteer.get('/api/exports/addresses?format=csv')).status).toBe(403);
   });
 });

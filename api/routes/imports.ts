@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
+import { CASE_ROLES, isAggregateOnly, type Role } from '../auth/types.ts';
 import { ApiError } from '../http/errors.ts';
 import { Resource } from '../http/resource.ts';
 import { EXPORT_FORMATS, EXPORT_KINDS, runExport } from '../../geodata/export/index.ts';
@@ -11,10 +12,14 @@ export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 // Limits stay the server's: an upload may tighten them, never raise them.
 const uploadOptions = profileSchema.omit({ kind: true, actor: true, maxBytes: true, maxUncompressedBytes: true, maxZipEntries: true, maxRecords: true });
 
+/** Kinds whose files carry identities (names, ID numbers, phones) or who-visited-whom. */
+const PERSONAL_KINDS: ReadonlySet<string> = new Set(['persons', 'visits']);
+
 /**
- * The console's upload of boundaries, grids, points, addresses, events and GPS logs, and exports.
- * Importing rewrites jurisdiction data for everyone, so it is for the command centre; the import
- * itself runs as the table owner in one transaction (all or nothing) and is audited.
+ * The console's upload of boundaries, grids, points, addresses, persons of concern, events, visits
+ * and GPS logs, and exports. Importing rewrites jurisdiction data for everyone, so it is for the
+ * command centre; the import itself runs as the table owner in one transaction (all or nothing)
+ * and is audited. Reports of person imports never echo ID numbers or phones (the importer masks them).
  */
 export function importsResource(deps: Deps): Resource {
   return new Resource('/api/imports', 'imports', deps.guard).route(
@@ -30,6 +35,12 @@ export function importsResource(deps: Deps): Resource {
       },
     },
     async (c, { params }) => {
+      const auth = c.get('auth');
+      // Already implied by the route's access; stated again so that widening the route for
+      // jurisdiction layers can never open the import of identities to other roles.
+      if (PERSONAL_KINDS.has(params.kind) && !(auth?.kind === 'user' && auth.user.roles.includes('command'))) {
+        throw new ApiError(403, 'forbidden', '仅指挥中心可导入人员与走访数据 / only the command centre may import persons and visits');
+      }
       const length = Number(c.req.header('content-length') ?? '0');
       if (length > MAX_UPLOAD_BYTES) throw new ApiError(413, 'body_too_large', `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`);
       if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
@@ -53,7 +64,6 @@ export function importsResource(deps: Deps): Resource {
         }
         options = parsed.data;
       }
-      const auth = c.get('auth');
       const actor = auth?.kind === 'user' ? auth.user.username : 'unknown';
       const report = await runImport(deps.sql, { kind: params.kind, input: { fileName: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }, options: { ...options, actor } });
       if (!report.ok) {
@@ -66,18 +76,34 @@ export function importsResource(deps: Deps): Resource {
   );
 }
 
+/** Who may export: everyone who works cases (their jurisdiction's rows) and analysts (no personal columns). */
+export const EXPORT_ROLES: readonly Role[] = [...CASE_ROLES, 'analyst'];
+
+/**
+ * Exports run in the caller's scoped transaction: row-level security limits the rows to the
+ * caller's jurisdiction (a grid worker gets their grid), and aggregate-only roles (analysts) get
+ * no personal columns: address text and event titles are left out, as their database role has no
+ * privilege on them. Every export is written to the audit log.
+ */
 export function exportsResource(deps: Deps): Resource {
   return new Resource('/api/exports', 'imports', deps.guard).route(
     {
-      method: 'get', path: '/:kind', summary: '数据导出（GeoJSON、CSV、Shapefile）/ export grids, addresses or events',
-      // Exports read as the owner, so only the role that sees everything may take them.
-      access: { kind: 'session', roles: ['command'] },
+      method: 'get', path: '/:kind', summary: '数据导出（GeoJSON、CSV、Shapefile），限本人辖区 / export grids, addresses or events of your jurisdiction',
+      access: { kind: 'session', roles: EXPORT_ROLES },
       params: z.object({ kind: z.enum(EXPORT_KINDS) }),
       query: z.object({ format: z.enum(EXPORT_FORMATS).default('geojson') }).strict(),
       responses: { 200: { description: 'the file' }, 400: { description: 'bad kind or format' } },
     },
-    async (c, { params, query }) => {
-      const out = await runExport(deps.sql, params.kind, query.format);
+    async (c, { params, query }, db) => {
+      const auth = c.get('auth');
+      const user = auth?.kind === 'user' ? auth.user : null;
+      const personal = user !== null && !isAggregateOnly(user.roles);
+      const out = await runExport(db, params.kind, query.format, { personal });
+      // The scoped role may not write the audit log; the owner records who took what.
+      await deps.sql`
+        INSERT INTO audit_log (actor, action, target_type, target_id, client_ip, details)
+        VALUES (${user?.username ?? 'unknown'}, 'export', ${params.kind}, ${out.fileName}, ${c.get('clientIp') ?? null},
+                ${JSON.stringify({ format: query.format, rows: out.count, personal })}::text::jsonb)`;
       return c.body(out.bytes as Uint8Array<ArrayBuffer>, 200, {
         'content-type': out.contentType,
         'content-disposition': `attachment; filename="${out.fileName}"`,

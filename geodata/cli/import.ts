@@ -23,6 +23,8 @@ options:
   --time-format FMT             e.g. "YYYY/M/D H:mm", iso, unix, unix_ms, excel
   --time-zone ZONE              default Asia/Shanghai
   --encoding ENC                force text encoding (gbk, utf-8…)
+  --nearest-address M           persons: attach records without an address code to the nearest
+                                standard address within M metres of their coordinates (default 30, 0 = off)
   --device CODE                 gps-fixes: device code when the file has none
   --device-kind KIND            gps-fixes: handheld | vehicle | bodycam | ebike
   --auto-code                   derive codes from record content when there is no code column
@@ -109,6 +111,9 @@ function parseArgs(argv: string[]): { kind: ImportKind; file: string; options: I
         break;
       case '--device':
         options.device = next();
+        break;
+      case '--nearest-address':
+        options.nearestAddressM = positiveNumber(a, next());
         break;
       case '--device-kind':
         options.deviceKind = next() as ImportOptions['deviceKind'];

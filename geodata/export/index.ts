@@ -1,11 +1,16 @@
 import type { Feature, FeatureCollection, Geometry, MultiPolygon, Point } from 'geojson';
-import type { Sql } from 'postgres';
+import type { Db } from '../../api/db/types.ts';
 import { toCsv, type CsvValue } from './csv.ts';
 import { writeShapefile, zipShapefile, type DbfField } from './shapefile.ts';
 
 /**
  * Exporters for grids (with area), addresses and events, in GeoJSON, CSV (Excel-ready) and
  * zipped shapefile. Coordinates are WGS84 as stored.
+ *
+ * Rows are whatever the handle can read: the API passes a transaction scoped to the caller's
+ * jurisdiction (row-level security), the CLI the owner's pool. `personal: false` leaves out the
+ * columns that can name or describe people (address text, event titles), for aggregate-only roles
+ * whose database role has no privilege on them anyway.
  */
 
 export const EXPORT_KINDS = ['grids', 'addresses', 'events'] as const;
@@ -35,7 +40,7 @@ interface Table {
 
 const c = (name: string, dbf: DbfField): Column => ({ name, dbf });
 
-async function loadGrids(sql: Sql): Promise<Table> {
+async function loadGrids(sql: Db): Promise<Table> {
   const rows = await sql<{ code: string; name: string; community_code: string; community_name: string; area_m2: number; geom: string }[]>`
     SELECT g.code, g.name, c.code AS community_code, c.name AS community_name, g.area_m2, ST_AsGeoJSON(g.geom, 15) AS geom
     FROM grid g JOIN community c ON c.id = g.community_id ORDER BY g.code`;
@@ -55,24 +60,32 @@ async function loadGrids(sql: Sql): Promise<Table> {
   };
 }
 
-async function loadAddresses(sql: Sql): Promise<Table> {
-  const rows = await sql<{ code: string; address_text: string; category: string; vacant: boolean; grid_code: string | null; geom: string }[]>`
+async function loadAddresses(sql: Db, personal: boolean): Promise<Table> {
+  const rows = personal
+    ? await sql<{ code: string; address_text: string; category: string; vacant: boolean; grid_code: string | null; geom: string }[]>`
     SELECT a.code, a.address_text, a.category, a.vacant, g.code AS grid_code, ST_AsGeoJSON(a.geom, 15) AS geom
+    FROM address a LEFT JOIN grid g ON g.id = a.grid_id ORDER BY a.code`
+    : await sql<{ code: string; category: string; vacant: boolean; grid_code: string | null; geom: string }[]>`
+    SELECT a.code, a.category, a.vacant, g.code AS grid_code, ST_AsGeoJSON(a.geom, 15) AS geom
     FROM address a LEFT JOIN grid g ON g.id = a.grid_id ORDER BY a.code`;
+  const columns = [
+    c('code', { name: 'code', type: 'C' }),
+    ...(personal ? [c('address_text', { name: 'address', type: 'C' })] : []),
+    c('category', { name: 'category', type: 'C' }),
+    c('vacant', { name: 'vacant', type: 'L' }),
+    c('grid_code', { name: 'grid', type: 'C' }),
+  ];
   return {
     geometry: 'point',
-    columns: [
-      c('code', { name: 'code', type: 'C' }),
-      c('address_text', { name: 'address', type: 'C' }),
-      c('category', { name: 'category', type: 'C' }),
-      c('vacant', { name: 'vacant', type: 'L' }),
-      c('grid_code', { name: 'grid', type: 'C' }),
-    ],
-    rows: rows.map((r) => ({ values: [r.code, r.address_text, r.category, r.vacant, r.grid_code], geometry: JSON.parse(r.geom) as Point })),
+    columns,
+    rows: rows.map((r) => ({
+      values: [r.code, ...(personal ? [(r as { address_text: string }).address_text] : []), r.category, r.vacant, r.grid_code],
+      geometry: JSON.parse(r.geom) as Point,
+    })),
   };
 }
 
-async function loadEvents(sql: Sql): Promise<Table> {
+async function loadEvents(sql: Db, personal: boolean): Promise<Table> {
   const rows = await sql<{
     code: string;
     type: string;
@@ -85,7 +98,7 @@ async function loadEvents(sql: Sql): Promise<Table> {
     grid_code: string | null;
     geom: string;
   }[]>`
-    SELECT e.code, e.type, e.subtype, e.severity, e.state, e.title, e.reported_at, e.closed_at,
+    SELECT e.code, e.type, e.subtype, e.severity, e.state, ${personal ? sql`e.title` : sql`NULL::text AS title`}, e.reported_at, e.closed_at,
            g.code AS grid_code, ST_AsGeoJSON(e.geom, 15) AS geom
     FROM event e LEFT JOIN grid g ON g.id = e.grid_id ORDER BY e.reported_at, e.code`;
   return {
@@ -96,20 +109,29 @@ async function loadEvents(sql: Sql): Promise<Table> {
       c('subtype', { name: 'subtype', type: 'C' }),
       c('severity', { name: 'severity', type: 'N', length: 1 }),
       c('state', { name: 'state', type: 'C' }),
-      c('title', { name: 'title', type: 'C' }),
+      ...(personal ? [c('title', { name: 'title', type: 'C' })] : []),
       // dBASE dates have no time of day, so instants are written as ISO text.
       c('reported_at', { name: 'reported', type: 'C' }),
       c('closed_at', { name: 'closed', type: 'C' }),
       c('grid_code', { name: 'grid', type: 'C' }),
     ],
     rows: rows.map((r) => ({
-      values: [r.code, r.type, r.subtype, r.severity, r.state, r.title, r.reported_at, r.closed_at, r.grid_code],
+      values: [r.code, r.type, r.subtype, r.severity, r.state, ...(personal ? [r.title] : []), r.reported_at, r.closed_at, r.grid_code],
       geometry: JSON.parse(r.geom) as Point,
     })),
   };
 }
 
-const LOADERS: Record<ExportKind, (sql: Sql) => Promise<Table>> = { grids: loadGrids, addresses: loadAddresses, events: loadEvents };
+const LOADERS: Record<ExportKind, (sql: Db, personal: boolean) => Promise<Table>> = {
+  grids: (sql) => loadGrids(sql),
+  addresses: loadAddresses,
+  events: loadEvents,
+};
+
+export interface ExportOptions {
+  /** Include columns that can name or describe people (address text, event titles). Default true. */
+  personal?: boolean;
+}
 
 function toWkt(g: Geometry): string {
   const pos = (p: number[]) => `${p[0]} ${p[1]}`;
@@ -159,8 +181,8 @@ export function renderTable(kind: ExportKind, format: ExportFormat, table: Table
   return { fileName: `${kind}.zip`, contentType: 'application/zip', bytes: zipShapefile(kind, parts), count };
 }
 
-export async function runExport(sql: Sql, kind: ExportKind, format: ExportFormat): Promise<ExportResult> {
+export async function runExport(sql: Db, kind: ExportKind, format: ExportFormat, options: ExportOptions = {}): Promise<ExportResult> {
   if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new TypeError(`unknown export kind "${kind}" (${EXPORT_KINDS.join(', ')})`);
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new TypeError(`unknown export format "${format}" (${EXPORT_FORMATS.join(', ')})`);
-  return renderTable(kind, format, await LOADERS[kind](sql));
+  return renderTable(kind, format, await LOADERS[kind](sql, options.personal ?? true));
 }

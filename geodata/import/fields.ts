@@ -7,7 +7,7 @@ import type { Scalar } from './types.ts';
  * conversion of raw values into typed ones with per-record errors.
  */
 
-export type FieldType = 'text' | 'int' | 'float' | 'bool' | 'enum' | 'time' | 'ref';
+export type FieldType = 'text' | 'int' | 'float' | 'bool' | 'enum' | 'time' | 'date' | 'ref';
 
 export interface FieldSpec {
   name: string;
@@ -220,7 +220,33 @@ export function convertValue(spec: FieldSpec, raw: unknown, ctx: ConvertContext)
         throw e;
       }
     }
+    case 'date': {
+      // A calendar day (YYYY-MM-DD) in the import's zone. timeFormat is written for the file's
+      // time columns; a date-only column that does not match it is read as an ISO-like date.
+      let d: Date;
+      try {
+        d = parseTime(raw, ctx.timeFormat, ctx.timeZone);
+      } catch (e) {
+        if (!(e instanceof TimeError)) throw e;
+        try {
+          d = parseTime(raw, undefined, ctx.timeZone);
+        } catch (e2) {
+          if (e2 instanceof TimeError) return convertError(spec, ctx, 'BAD_TIME', `${shown(raw)}: ${e.message}`);
+          throw e2;
+        }
+      }
+      return localDay(d, ctx.timeZone);
+    }
   }
+}
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day of an instant in a zone, as YYYY-MM-DD. */
+export function localDay(d: Date, timeZone: string): string {
+  let f = dayFormatters.get(timeZone);
+  if (!f) dayFormatters.set(timeZone, (f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return f.format(d);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Point } from 'geojson';
 import type { TransactionSql } from 'postgres';
 import type { IssueLog } from './errors.ts';
 import type { Candidate } from './map.ts';
@@ -56,7 +57,7 @@ export async function writeGpsFixes(
     const speeds: Array<number | null> = [];
     const accuracies: Array<number | null> = [];
     for (const c of chunk) {
-      const [lon, lat] = c.geometry.coordinates as [number, number];
+      const [lon, lat] = (c.geometry as Point).coordinates as [number, number];
       ids.push(idOf.get(String(c.values.device))!);
       times.push((c.values.fixed_at as Date).toISOString());
       lons.push(lon);

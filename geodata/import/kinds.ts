@@ -22,6 +22,14 @@ export interface KindSpec {
   finish?(values: Record<string, unknown>, ctx: { row: number; line?: number; log: IssueLog }): void;
   /** Parent reference field resolved in the database (by code or name), if any. */
   parent?: { field: string; table: 'subdistrict' | 'community' | 'grid'; spatial: boolean };
+  /** Records may come without coordinates (persons attached by address code, visits without a fix). */
+  geometryOptional?: boolean;
+  /** Points outside the sub-district: refused (default) or only warned about (visit fixes can be off-site). */
+  outsideSubdistrict?: 'refuse' | 'warn';
+  /** References to addresses, staff and persons, resolved in the database (see refs.ts). */
+  references?: 'persons' | 'visits';
+  /** Records carry identities: messages are masked and database error details are not echoed. */
+  sensitive?: boolean;
 }
 
 const code = (...specific: string[]): FieldSpec => ({
@@ -185,6 +193,139 @@ const addresses: KindSpec = {
   ],
 };
 
+/** Codes of standard addresses as they appear in files of persons and visits (never free address text). */
+const addressRef = (required: boolean): FieldSpec => ({
+  name: 'address',
+  type: 'ref',
+  required,
+  max: 100,
+  aliases: ['address_code', 'addr_code', '地址编码', '标准地址编码', '地址编号', '住址编码', '住址地址编码', 'address_id'],
+});
+
+export const PERSON_CATEGORIES = [
+  'entitled', 'elderly_alone', 'child_distress', 'disabled', 'low_income', 'idle_youth', 'community_correction', 'six_losses', 'petition',
+] as const;
+
+/** Masks an ID number as the database's jw_mask_id_number does: first 4 and last 4 characters kept. */
+export function maskIdNumber(v: string): string {
+  return v.length <= 8 ? '*'.repeat(v.length) : `${v.slice(0, 4)}${'*'.repeat(v.length - 8)}${v.slice(-4)}`;
+}
+/** Masks a phone number as jw_mask_phone does: first 3 and last 4 kept. */
+export function maskPhone(v: string): string {
+  return v.length <= 7 ? '*'.repeat(v.length) : `${v.slice(0, 3)}${'*'.repeat(v.length - 7)}${v.slice(-4)}`;
+}
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+/** GB 11643-1999 check character of an 18-character resident ID number. */
+export function idCheckCharacter(first17: string): string {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * ID_WEIGHTS[i]!;
+  return '10X98765432'[sum % 11]!;
+}
+
+const persons: KindSpec = {
+  kind: 'persons',
+  table: 'person_of_concern',
+  geometry: 'point',
+  geometryOptional: true,
+  references: 'persons',
+  sensitive: true,
+  codePrefix: 'PC',
+  hasCode: true,
+  fields: [
+    code('人员编号', '人员编码', '重点人员编号', '关注人员编号', 'person_code', 'person_id'),
+    { name: 'name', type: 'text', required: true, max: 200, aliases: ['name', '姓名', '人员姓名', 'xm', 'full_name'] },
+    { name: 'id_number', type: 'text', max: 40, aliases: ['id_number', 'id_card', 'idcard', '身份证号', '身份证号码', '公民身份号码', '证件号码', 'sfzh'] },
+    { name: 'phone', type: 'text', max: 40, aliases: ['phone', 'mobile', 'tel', '联系电话', '手机号', '手机号码', '电话', '联系方式', 'lxdh'] },
+    {
+      name: 'category',
+      type: 'enum',
+      required: true,
+      enum: PERSON_CATEGORIES,
+      labels: {
+        优抚对象: 'entitled', 优抚: 'entitled', 独居老人: 'elderly_alone', 空巢老人: 'elderly_alone', 困境儿童: 'child_distress', 留守儿童: 'child_distress',
+        残障人士: 'disabled', 残疾人: 'disabled', 残障: 'disabled', 低收入家庭: 'low_income', 低保户: 'low_income', 低收入: 'low_income', 低保: 'low_income',
+        闲散青少年: 'idle_youth', 社区矫正人员: 'community_correction', 社区矫正: 'community_correction', 社矫人员: 'community_correction',
+        '"六失"人员': 'six_losses', '“六失”人员': 'six_losses', 六失人员: 'six_losses', 六失: 'six_losses',
+        涉法涉诉: 'petition', 涉法涉诉人员: 'petition', 信访人员: 'petition', 信访: 'petition',
+      },
+      aliases: ['category', '人员类别', '人群类别', '人员类型', '类别', '类型', 'type'],
+    },
+    {
+      name: 'control_level',
+      type: 'int',
+      required: true,
+      min: 1,
+      max: 3,
+      labels: { 一级: 1, 二级: 2, 三级: 3, '1级': 1, '2级': 2, '3级': 3, 高: 1, 中: 2, 低: 3, 重点管控: 1, 一般管控: 2, 关注: 3 },
+      aliases: ['control_level', 'level', '管控等级', '管控级别', '分级管控', '风险等级', '等级', '级别'],
+    },
+    addressRef(false),
+    { name: 'since', type: 'date', aliases: ['since', 'start_date', '列管时间', '列管日期', '纳入时间', '纳入日期', '登记日期', '登记时间'] },
+    { name: 'until', type: 'date', aliases: ['until', 'end_date', '撤管时间', '撤管日期', '解除时间', '解除日期'] },
+    { name: 'notes', type: 'text', max: 10000, aliases: ['notes', 'remark', '备注', '说明'] },
+  ],
+  finish(v, ctx) {
+    const bad = (field: string, message: string, code: 'BAD_ID_NUMBER' | 'BAD_VALUE' = 'BAD_VALUE') =>
+      ctx.log.error({ row: ctx.row, line: ctx.line, field, code, message: `record ${ctx.row}, ${field}: ${message}` });
+    // Identities are never echoed: every message below shows masked values only.
+    if (typeof v.id_number === 'string') {
+      const id = v.id_number.replace(/[\s-]/g, '').toUpperCase();
+      v.id_number = id;
+      if (/^\d{15}$/.test(id)) bad('id_number', `${maskIdNumber(id)} is an old 15-digit ID number; give the 18-character one`, 'BAD_ID_NUMBER');
+      else if (!/^\d{17}[\dX]$/.test(id)) bad('id_number', `${maskIdNumber(id)} (${id.length} characters) is not an 18-character resident ID number`, 'BAD_ID_NUMBER');
+      else if (idCheckCharacter(id) !== id[17]) {
+        ctx.log.warn({ row: ctx.row, line: ctx.line, field: 'id_number', code: 'ID_CHECK_DIGIT', message: `record ${ctx.row}, id_number: ${maskIdNumber(id)} has a wrong check character (typo?); imported as given` });
+      }
+    }
+    if (typeof v.phone === 'string') {
+      const phone = v.phone.replace(/[\s()（）]/g, '');
+      v.phone = phone;
+      if (!/^[0-9+-]{5,20}$/.test(phone)) bad('phone', `${maskPhone(phone)} is not a phone number (5–20 digits, + or -)`);
+    }
+    if (!v.since) {
+      ctx.log.warnOnce('persons-since', { row: null, field: 'since', code: 'DEFAULT_USED', message: 'records without since (列管时间) are taken as under management from the day of the import' });
+    }
+    if (typeof v.since === 'string' && typeof v.until === 'string' && v.until < v.since) bad('until', `until ${v.until} is before since ${v.since}`);
+  },
+};
+
+const STAFF_SEPARATORS = /[,;，；、|/\s]+/;
+
+const visits: KindSpec = {
+  kind: 'visits',
+  table: 'visit',
+  geometry: 'point',
+  geometryOptional: true,
+  outsideSubdistrict: 'warn',
+  references: 'visits',
+  codePrefix: 'VS',
+  hasCode: true,
+  fields: [
+    code('走访编号', '走访记录编号', '走访编码', '记录编号', 'visit_code', 'visit_id', 'client_id'),
+    addressRef(false),
+    { name: 'person', type: 'ref', max: 100, aliases: ['person', 'person_code', '人员编号', '重点人员编号', '关注人员编号', '走访对象编号'] },
+    {
+      name: 'staff',
+      type: 'text',
+      required: true,
+      max: 1000,
+      aliases: ['staff', 'staff_code', 'staff_codes', 'visitor', 'visitors', 'account', '走访人员', '走访人', '走访人编号', '走访民警', '人员工号', '工号', '警号', '账号'],
+    },
+    {
+      name: 'visited_at',
+      type: 'time',
+      required: true,
+      aliases: ['visited_at', 'visit_time', '走访时间', '走访日期', 'datetime', 'timestamp', 'time', 'date', '时间', '日期'],
+    },
+    { name: 'notes', type: 'text', max: 10000, aliases: ['notes', 'remark', '走访情况', '走访内容', '备注', '情况', 'description'] },
+  ],
+  finish(v) {
+    // One or more participants: staff codes (or login accounts) separated by , ; 、 | / or spaces.
+    v.staff_codes = typeof v.staff === 'string' ? [...new Set(v.staff.split(STAFF_SEPARATORS).filter((s) => s !== ''))] : [];
+  },
+};
+
 const events: KindSpec = {
   kind: 'events',
   table: 'event',
@@ -309,6 +450,8 @@ export const KIND_SPECS: Record<ImportKind, KindSpec> = {
   'joint-defense-points': jointDefensePoints,
   'key-locations': keyLocations,
   addresses,
+  persons,
   events,
+  visits,
   'gps-fixes': gpsFixes,
 };

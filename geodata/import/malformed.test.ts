@@ -20,6 +20,8 @@ interface Case {
   row?: number | null;
   field?: string;
   message?: RegExp;
+  /** Text that must not appear anywhere in the report (identities are masked). */
+  secret?: string;
 }
 
 const GOOD_CSV = 'code,address,lon,lat\nA1,一号,113.56,33.30\n';
@@ -77,6 +79,23 @@ const CASES: Case[] = [
   { file: 'unterminated-quote.csv', kind: 'addresses', code: 'PARSE_ERROR', row: null, message: /line 2/ },
   // Excel GBK without any flag: decoded, and the bad value is quoted in proper Chinese.
   { file: 'gbk-excel.csv', kind: 'events', code: 'BAD_ENUM', row: 2, field: 'type', message: /盗窃案件/ },
+  // persons of concern and visits (address MA-1, staff MS-1 and person MP-1 exist)
+  { file: 'persons-bad-id.csv', kind: 'persons', code: 'BAD_ID_NUMBER', row: 2, field: 'id_number', message: /4104\*+00AB/, secret: '4104811980010100AB' },
+  { file: 'persons-old-id.csv', kind: 'persons', code: 'BAD_ID_NUMBER', row: 1, field: 'id_number', message: /15-digit/, secret: '410481800101001' },
+  { file: 'persons-bad-phone.csv', kind: 'persons', code: 'BAD_VALUE', row: 1, field: 'phone', secret: '1381234567890123456789' },
+  { file: 'persons-unknown-address.csv', kind: 'persons', code: 'UNKNOWN_PARENT', row: 1, field: 'address', message: /NO-SUCH-ADDRESS/ },
+  { file: 'persons-no-address.csv', kind: 'persons', code: 'MISSING_VALUE', row: 1, field: 'address', message: /no address code and no coordinates/ },
+  { file: 'persons-level-out-of-range.csv', kind: 'persons', code: 'OUT_OF_RANGE', row: 2, field: 'control_level' },
+  { file: 'persons-until-before-since.csv', kind: 'persons', code: 'BAD_VALUE', row: 1, field: 'until', message: /before since/ },
+  { file: 'persons-missing-category.csv', kind: 'persons', code: 'MISSING_COLUMN', row: null, field: 'category' },
+  { file: 'visits-unknown-staff.csv', kind: 'visits', code: 'UNKNOWN_REFERENCE', row: 2, field: 'staff', message: /"NOBODY"/ },
+  { file: 'visits-unknown-person.csv', kind: 'visits', code: 'UNKNOWN_REFERENCE', row: 1, field: 'person', message: /NO-SUCH-PERSON/ },
+  { file: 'visits-unknown-address.csv', kind: 'visits', code: 'UNKNOWN_PARENT', row: 1, field: 'address', message: /NO-SUCH-ADDRESS/ },
+  { file: 'visits-bad-time.csv', kind: 'visits', code: 'BAD_TIME', row: 1, field: 'visited_at' },
+  { file: 'visits-half-position.csv', kind: 'visits', code: 'MISSING_VALUE', row: 1, field: 'lat' },
+  { file: 'visits-no-staff.csv', kind: 'visits', code: 'MISSING_VALUE', row: 1, field: 'staff' },
+  { file: 'visits-coordinates-out-of-range.csv', kind: 'visits', code: 'COORD_OUT_OF_RANGE', row: 1, field: 'geometry' },
+  { file: 'visits-duplicate-code.csv', kind: 'visits', code: 'DUPLICATE_CODE', row: 2, field: 'code', message: /record 1/ },
   // track formats
   { file: 'bad-checksum.nmea', kind: 'gps-fixes', code: 'BAD_CHECKSUM', row: 2 },
   { file: 'bad-row.plt', kind: 'gps-fixes', code: 'ROW_SHAPE', row: 2 },
@@ -94,6 +113,10 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await freshDatabase(2);
   await setUpJurisdiction(db.sql);
+  // What persons and visits refer to.
+  expectOk(await importBytes(db.sql, 'addresses', 'ma.csv', new TextEncoder().encode('code,address,lon,lat\nMA-1,测试路1号,113.52,33.30\n')));
+  await db.sql`INSERT INTO staff (code, name, org, kind) VALUES ('MS-1', '测试网格员', 'community', 'grid_worker')`;
+  expectOk(await importBytes(db.sql, 'persons', 'mp.csv', new TextEncoder().encode('code,name,category,control_level,address_code\nMP-1,测试人员,petition,1,MA-1\n')));
 });
 
 afterAll(async () => {
@@ -124,6 +147,7 @@ describe('malformed corpus', () => {
     expect(hit, `expected ${c.code} row=${String(c.row)} field=${String(c.field)} in ${JSON.stringify(r.errors, null, 1)}`).toBeDefined();
     // Record-level errors say which record in the message too, for people reading the report.
     if (typeof c.row === 'number') expect(hit!.message).toMatch(new RegExp(`(record|line|row|point) ${c.row}\\b`));
+    if (c.secret) expect(JSON.stringify(r)).not.toContain(c.secret);
     expect(await tableCounts(db.sql)).toEqual(before);
   });
 

@@ -15,7 +15,8 @@ export interface Candidate {
   line?: number;
   code: string | null;
   values: Record<string, unknown>;
-  geometry: CheckedGeometry;
+  /** null only for kinds whose geometry is optional (persons attached by code, visits without a fix). */
+  geometry: CheckedGeometry | null;
 }
 
 export interface MappingResult {
@@ -128,6 +129,8 @@ export function mapRecords(
       fields.lat = describeSource(latSrc);
     } else if (wktSrc.kind !== 'none') {
       fields.wkt = describeSource(wktSrc);
+    } else if (spec.geometryOptional && lonSrc.kind === 'none' && latSrc.kind === 'none') {
+      fields.geometry = '(none: no coordinate columns)';
     } else {
       fileErrors.push(
         new ImportError(
@@ -176,13 +179,18 @@ export function mapRecords(
     }
 
     let geometry: CheckedGeometry | null = null;
+    let noGeometry = false;
     const geomCtx = { row: rec.row, line: rec.line, fix: options.fix ?? false, log, crs };
     if (!tabular && rec.geometry !== undefined && rec.geometry !== null) {
       geometry = checkGeometry(rec.geometry, spec.geometry, geomCtx);
+    } else if (!tabular && spec.geometryOptional) {
+      noGeometry = true;
     } else if (useLonLat) {
       const rawLon = rawValue(lonSrc, recCtx, columns);
       const rawLat = rawValue(latSrc, recCtx, columns);
-      if (isBlank(rawLon) || isBlank(rawLat)) {
+      if (spec.geometryOptional && isBlank(rawLon) && isBlank(rawLat)) {
+        noGeometry = true;
+      } else if (isBlank(rawLon) || isBlank(rawLat)) {
         const field = isBlank(rawLon) ? 'lon' : 'lat';
         log.error({ row: rec.row, line: rec.line, field, code: 'MISSING_VALUE', message: `record ${rec.row}: ${field} is empty (no location)` });
       } else {
@@ -203,7 +211,9 @@ export function mapRecords(
       }
     } else if (wktSrc.kind !== 'none') {
       const rawWkt = rawValue(wktSrc, recCtx, columns);
-      if (isBlank(rawWkt)) {
+      if (spec.geometryOptional && isBlank(rawWkt)) {
+        noGeometry = true;
+      } else if (isBlank(rawWkt)) {
         log.error({ row: rec.row, line: rec.line, field: 'wkt', code: 'MISSING_VALUE', message: `record ${rec.row}: WKT geometry is empty` });
       } else {
         try {
@@ -218,12 +228,14 @@ export function mapRecords(
           log.error({ row: rec.row, line: rec.line, field: 'wkt', code: 'BAD_WKT', message: `record ${rec.row}: ${err.message}` });
         }
       }
+    } else if (spec.geometryOptional) {
+      noGeometry = true;
     } else {
       log.error({ row: rec.row, line: rec.line, field: 'geometry', code: 'MISSING_VALUE', message: `record ${rec.row} has no geometry` });
     }
 
     if (log.errorCount === before) spec.finish?.(values, { row: rec.row, line: rec.line, log });
-    if (log.errorCount !== before || geometry === null) return;
+    if (log.errorCount !== before || (geometry === null && !noGeometry)) return;
     const code = spec.hasCode && !autoCode ? (values.code as string) : null;
     candidates.push({ row: rec.row, line: rec.line, code, values, geometry });
   });

@@ -28,6 +28,7 @@ export const profileSchema = z
     maxRecords: z.number().int().positive().optional(),
     areaToleranceM2: z.number().nonnegative().optional(),
     strictTiling: z.boolean().optional(),
+    nearestAddressM: z.number().nonnegative().max(1000).optional(),
     device: z.string().min(1).optional(),
     deviceKind: z.enum(['handheld', 'vehicle', 'bodycam', 'ebike']).optional(),
     actor: z.string().min(1).optional(),

@@ -4,7 +4,7 @@ import type { Sql, TransactionSql } from 'postgres';
 import { resolveCrs } from './crs.ts';
 import { ImportError, IssueLog } from './errors.ts';
 import { flagDuplicateFixes, writeGpsFixes } from './gps.ts';
-import { KIND_SPECS } from './kinds.ts';
+import { KIND_SPECS, maskIdNumber, maskPhone } from './kinds.ts';
 import { mapRecords, type Candidate } from './map.ts';
 import { readInput } from './read.ts';
 import { createStage, validateStage } from './stage.ts';
@@ -19,6 +19,7 @@ export const DEFAULT_LIMITS = {
   maxRecords: 1_000_000,
   areaToleranceM2: 1,
   maxIssues: 1000,
+  nearestAddressM: 30,
 } as const;
 
 /** Thrown inside the transaction to roll it back; carries nothing, the report is built outside. */
@@ -75,14 +76,17 @@ export async function runImport(sql: Sql, request: ImportRequest): Promise<Impor
     else if (err instanceof Rollback) {
       // report already filled in
     } else if (isDataRejection(err)) {
+      // The detail of a CHECK failure quotes the whole row: never for records that carry identities.
+      const detail = err.detail && !KIND_SPECS[request.kind]?.sensitive ? `: ${err.detail}` : '';
       log.error({
         row: null,
         field: null,
         code: 'DB_REJECTED',
-        message: `the database refused the data: ${err.message}${err.constraint_name ? ` (constraint ${err.constraint_name})` : ''}${err.detail ? `: ${err.detail}` : ''}`,
+        message: `the database refused the data: ${err.message}${err.constraint_name ? ` (constraint ${err.constraint_name})` : ''}${detail}`,
       });
     } else throw err;
   }
+  if (KIND_SPECS[request.kind]?.sensitive) maskIssues(log);
   if (log.errorCount > 0 && !(opts.skipInvalid && !log.hasFileErrors() && report.ok)) {
     report.ok = false;
     report.counts = { ...emptyCounts(report.counts.read), valid: report.counts.valid };
@@ -92,6 +96,19 @@ export async function runImport(sql: Sql, request: ImportRequest): Promise<Impor
   report.elapsedMs = Math.round(performance.now() - started);
   progress({ phase: 'done', done: 1, total: 1 });
   return report;
+}
+
+/** 18- and 15-character ID numbers, mobile and landline numbers, standing alone (not inside codes or decimals). */
+const IDENTITY_RE = /(?<![\w.-])(\d{17}[\dXx]|\d{15})(?![\w.])|(?<![\w.+-])(?:\+?86-?)?(?:1\d{10}|0\d{2,3}-?\d{7,8})(?![\w.-])/g;
+
+/**
+ * A last safety net for kinds that carry identities: whatever a message quotes (a lookup table, a
+ * value echoed by a generic check), ID numbers and phone numbers leave the importer masked.
+ */
+function maskIssues(log: IssueLog): void {
+  for (const issue of [...log.errors, ...log.warnings]) {
+    issue.message = issue.message.replace(IDENTITY_RE, (m, id: string | undefined) => (id ? maskIdNumber(id) : maskPhone(m)));
+  }
 }
 
 async function execute(
@@ -168,7 +185,7 @@ async function execute(
     await sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${IMPORT_LOCK_KEY})`;
       if (kind !== 'gps-fixes') {
-        await createStage(tx, candidates, spec.parent?.field, (done) => progress({ phase: 'validate', done, total }));
+        await createStage(tx, candidates, spec.parent?.field ?? (spec.references ? 'address' : undefined), (done) => progress({ phase: 'validate', done, total }));
         await validateStage(
           tx,
           spec,
@@ -176,6 +193,7 @@ async function execute(
             fix: opts.fix ?? false,
             areaToleranceM2: opts.areaToleranceM2 ?? DEFAULT_LIMITS.areaToleranceM2,
             strictTiling: opts.strictTiling ?? false,
+            nearestAddressM: opts.nearestAddressM ?? DEFAULT_LIMITS.nearestAddressM,
           },
           log,
         );

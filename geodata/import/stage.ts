@@ -2,6 +2,7 @@ import type { TransactionSql } from 'postgres';
 import type { IssueLog } from './errors.ts';
 import type { KindSpec } from './kinds.ts';
 import type { Candidate } from './map.ts';
+import { resolveReferences } from './refs.ts';
 
 /**
  * Database-side validation. Candidates are loaded into a temporary table inside the import's
@@ -15,6 +16,8 @@ export interface StageOptions {
   fix: boolean;
   areaToleranceM2: number;
   strictTiling: boolean;
+  /** persons: nearest standard address within this distance when no address code is given; 0 = off. */
+  nearestAddressM: number;
 }
 
 const CHUNK = 2000;
@@ -25,9 +28,12 @@ export async function createStage(tx: TransactionSql, candidates: Candidate[], p
       idx        integer PRIMARY KEY,
       code       text,
       attrs      jsonb NOT NULL,
-      geom       geometry(Geometry, 4326) NOT NULL,
+      geom       geometry(Geometry, 4326),
       parent_ref text,
       parent_id  integer,
+      -- persons and visits (refs.ts): the visit's participants and person of concern
+      staff_ids  integer[],
+      person_id  integer,
       skip       boolean NOT NULL DEFAULT false
     ) ON COMMIT DROP`);
   for (let i = 0; i < candidates.length; i += CHUNK) {
@@ -45,6 +51,7 @@ export async function createStage(tx: TransactionSql, candidates: Candidate[], p
     progress(Math.min(i + CHUNK, candidates.length));
   }
   await tx.unsafe(`CREATE INDEX ON ${STAGE} USING gist (geom)`);
+  await tx.unsafe(`CREATE INDEX ON ${STAGE} (code)`);
   await tx.unsafe(`ANALYZE ${STAGE}`);
 }
 
@@ -100,8 +107,12 @@ async function checkValidity(tx: TransactionSql, opts: StageOptions, log: IssueL
  */
 const CONTAINMENT_SLACK_DEG = 1e-7;
 
-/** Everything but the sub-district itself must lie in the sub-district, when one is loaded. */
-async function checkInsideSubdistrict(tx: TransactionSql, opts: StageOptions, log: IssueLog): Promise<void> {
+/**
+ * Everything but the sub-district itself must lie in the sub-district, when one is loaded. For
+ * visits the point is a GPS fix, which may honestly be elsewhere (the on-site rule judges it):
+ * only warned about.
+ */
+async function checkInsideSubdistrict(tx: TransactionSql, spec: KindSpec, opts: StageOptions, log: IssueLog): Promise<void> {
   type Row = { idx: number; touches: boolean; polygon: boolean; outside_m2: number | null };
   // One deployment has one sub-district: no union needed (a unary union of a detailed polygon is not free).
   await tx.unsafe(`
@@ -131,7 +142,14 @@ async function checkInsideSubdistrict(tx: TransactionSql, opts: StageOptions, lo
   const rows = [...points, ...polygons].sort((a, b) => a.idx - b.idx);
   const refused: number[] = [];
   for (const r of rows) {
-    if (!r.polygon || !r.touches) {
+    if (!r.polygon && spec.outsideSubdistrict === 'warn') {
+      log.warn({
+        row: r.idx,
+        field: 'geometry',
+        code: 'FIX_OUTSIDE_SUBDISTRICT',
+        message: `record ${r.idx}: the GPS fix lies outside the sub-district; imported (the visit will count as off-site), but check the CRS if many do`,
+      });
+    } else if (!r.polygon || !r.touches) {
       refused.push(r.idx);
       log.error({
         row: r.idx,
@@ -357,7 +375,8 @@ async function checkTiling(tx: TransactionSql, spec: KindSpec, opts: StageOption
 /** Runs every database check for the kind; invalid records end up with skip = true. */
 export async function validateStage(tx: TransactionSql, spec: KindSpec, opts: StageOptions, log: IssueLog): Promise<void> {
   if (spec.geometry !== 'point') await checkValidity(tx, opts, log);
-  if (spec.kind !== 'subdistrict') await checkInsideSubdistrict(tx, opts, log);
+  if (spec.kind !== 'subdistrict') await checkInsideSubdistrict(tx, spec, opts, log);
   await resolveParents(tx, spec, log);
+  if (spec.references) await resolveReferences(tx, spec.references, { nearestAddressM: opts.nearestAddressM }, log);
   if (spec.kind === 'grids' || spec.kind === 'communities') await checkTiling(tx, spec, opts, log);
 }

@@ -7,7 +7,9 @@ export const IMPORT_KINDS = [
   'joint-defense-points',
   'key-locations',
   'addresses',
+  'persons',
   'events',
+  'visits',
   'gps-fixes',
 ] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -61,6 +63,11 @@ export interface ImportOptions {
   areaToleranceM2?: number;
   /** Treat gaps between a community's grids as errors instead of warnings. */
   strictTiling?: boolean;
+  /**
+   * persons: a record with coordinates but no address code is attached to the nearest standard
+   * address within this many metres (on the ellipsoid). Default 30. 0 turns the spatial match off.
+   */
+  nearestAddressM?: number;
   /** gps-fixes: device code when the file has no device column (default: the file name stem). */
   device?: string;
   /** gps-fixes: kind of devices created on the fly. Default handheld. */
@@ -115,6 +122,8 @@ export type IssueCode =
   | 'DUPLICATE_CODE'
   | 'NO_PARENT'
   | 'UNKNOWN_PARENT'
+  | 'UNKNOWN_REFERENCE'
+  | 'BAD_ID_NUMBER'
   | 'GRID_OVERLAP'
   | 'GRID_GAP'
   // warnings only
@@ -130,7 +139,10 @@ export type IssueCode =
   | 'DEVICE_CREATED'
   | 'LEFT_UNCHANGED'
   | 'COLUMN_RENAMED'
-  | 'IGNORED_RECORD';
+  | 'IGNORED_RECORD'
+  | 'ID_CHECK_DIGIT'
+  | 'FIX_OUTSIDE_SUBDISTRICT'
+  | 'PERSON_ADDRESS_DIFFERS';
 
 export interface ImportIssue {
   /** 1-based record number (feature, data row, track point); null for the file as a whole. */

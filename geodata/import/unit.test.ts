@@ -5,7 +5,8 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { decodeText, looksBinary } from './encoding.ts';
 import { ImportError, IssueLog } from './errors.ts';
-import { lookupValue, parseDegrees } from './fields.ts';
+import { convertValue, lookupValue, parseDegrees } from './fields.ts';
+import { idCheckCharacter, maskIdNumber, maskPhone } from './kinds.ts';
 import { readCsv } from './readers/csv.ts';
 import { readNmea } from './readers/nmea.ts';
 import type { ReadContext } from './readers/types.ts';
@@ -156,5 +157,28 @@ describe('NMEA reader', () => {
     expect(r.records.map((x) => x.props.time)).toEqual(['2024-03-01T08:35:59.00Z', '2024-03-01T08:36:09.00Z', '2024-03-01T08:36:29.00Z']);
     expect(Number(r.records[0]!.props.speed_kmh)).toBeCloseTo(18.52, 6);
     expect(Number(r.records[1]!.props.lat)).toBeCloseTo(33 + 18.01 / 60, 9);
+  });
+});
+
+describe('identities and calendar days', () => {
+  it('computes the GB 11643 check character and masks as the database does', () => {
+    // The standard's own example: 11010519491231002X.
+    expect(idCheckCharacter('11010519491231002')).toBe('X');
+    expect(maskIdNumber('11010519491231002X')).toBe('1101**********002X');
+    expect(maskPhone('13812345678')).toBe('138****5678');
+    expect(maskPhone('12345')).toBe('*****');
+  });
+
+  it('converts date cells to the calendar day of the import zone, whatever the timeFormat of time columns', () => {
+    const log = new IssueLog(10);
+    const spec = { name: 'since', type: 'date' as const, aliases: [] };
+    const conv = (raw: unknown, timeFormat?: string) => convertValue(spec, raw, { row: 1, log, timeZone: 'Asia/Shanghai', timeFormat });
+    expect(conv('2024/3/1')).toBe('2024-03-01');
+    expect(conv('2024年3月1日', 'YYYY/M/D H:mm')).toBe('2024-03-01');
+    expect(conv('2024/3/1 7:30', 'YYYY/M/D H:mm')).toBe('2024-03-01');
+    expect(conv(new Date('2024-02-29T18:00:00Z'))).toBe('2024-03-01');
+    expect(log.errorCount).toBe(0);
+    expect(conv('31/02/2024')).toBeUndefined();
+    expect(log.errors[0]).toMatchObject({ row: 1, field: 'since', code: 'BAD_TIME' });
   });
 });

@@ -21,7 +21,10 @@ export interface WriteContext {
   fileName: string;
 }
 
-const UPSERTS: Record<Exclude<ImportKind, 'gps-fixes' | 'events'>, string> = {
+/** In the persons upsert's DO UPDATE: whether the file gave since for the row (EXCLUDED holds today's date otherwise). */
+const STAGE_SINCE_GIVEN = `(SELECT s.attrs->>'since' IS NOT NULL FROM ${STAGE} s WHERE s.code = EXCLUDED.code AND NOT s.skip)`;
+
+const UPSERTS: Record<Exclude<ImportKind, 'gps-fixes' | 'events' | 'visits'>, string> = {
   subdistrict: `
     INSERT INTO subdistrict (code, name, geom)
     SELECT code, attrs->>'name', ST_Multi(geom) FROM ${STAGE} WHERE NOT skip ORDER BY idx
@@ -52,6 +55,17 @@ const UPSERTS: Record<Exclude<ImportKind, 'gps-fixes' | 'events'>, string> = {
     SELECT code, attrs->>'address_text', geom, attrs->>'category', (attrs->>'vacant')::boolean FROM ${STAGE} WHERE NOT skip ORDER BY idx
     ON CONFLICT (code) DO UPDATE SET address_text = EXCLUDED.address_text, geom = EXCLUDED.geom,
       category = EXCLUDED.category, vacant = EXCLUDED.vacant`,
+  // The person's grid is their address's. A record without since is under management from today
+  // (Beijing day); a re-import without since keeps the stored one. resident_id is the console's.
+  persons: `
+    INSERT INTO person_of_concern (code, address_id, name, id_number, phone, category, control_level, since, until, notes)
+    SELECT code, parent_id, attrs->>'name', attrs->>'id_number', attrs->>'phone', attrs->>'category',
+           (attrs->>'control_level')::smallint, coalesce((attrs->>'since')::date, jw_today()), (attrs->>'until')::date, attrs->>'notes'
+    FROM ${STAGE} WHERE NOT skip ORDER BY idx
+    ON CONFLICT (code) DO UPDATE SET address_id = EXCLUDED.address_id, name = EXCLUDED.name, id_number = EXCLUDED.id_number,
+      phone = EXCLUDED.phone, category = EXCLUDED.category, control_level = EXCLUDED.control_level,
+      since = CASE WHEN ${STAGE_SINCE_GIVEN} THEN EXCLUDED.since ELSE person_of_concern.since END,
+      until = EXCLUDED.until, notes = EXCLUDED.notes`,
 };
 
 /**
@@ -87,12 +101,43 @@ const EVENT_UPSERT = `
   )
   SELECT count(*) FILTER (WHERE inserted)::integer AS inserted, count(*) FILTER (WHERE NOT inserted)::integer AS updated FROM up`;
 
+/**
+ * Visits: upsert by client_id (the file's visit code), then the participants: each named staff
+ * member takes part with the visit's fix and time (a file row is one visit, not one device), and
+ * on a re-import the participant list becomes the file's. The grid comes from the address (trigger).
+ */
+const VISIT_UPSERT = `
+  WITH up AS (
+    INSERT INTO visit (client_id, address_id, person_id, visited_at, geom, notes)
+    SELECT code, parent_id, person_id, (attrs->>'visited_at')::timestamptz, geom, attrs->>'notes'
+    FROM ${STAGE} WHERE NOT skip ORDER BY idx
+    ON CONFLICT (client_id) DO UPDATE SET address_id = EXCLUDED.address_id, person_id = EXCLUDED.person_id,
+      visited_at = EXCLUDED.visited_at, geom = EXCLUDED.geom, notes = EXCLUDED.notes
+    RETURNING (xmax = 0) AS inserted
+  )
+  SELECT count(*) FILTER (WHERE inserted)::integer AS inserted, count(*) FILTER (WHERE NOT inserted)::integer AS updated FROM up`;
+
+const VISIT_PARTICIPANTS = [
+  `DELETE FROM visit_participant vp USING visit v, ${STAGE} s
+   WHERE NOT s.skip AND v.client_id = s.code AND vp.visit_id = v.id AND NOT (vp.staff_id = ANY (s.staff_ids))`,
+  `INSERT INTO visit_participant (visit_id, staff_id, geom, fixed_at)
+   SELECT v.id, p.staff_id, s.geom, v.visited_at
+   FROM ${STAGE} s JOIN visit v ON v.client_id = s.code CROSS JOIN LATERAL unnest(s.staff_ids) AS p(staff_id)
+   WHERE NOT s.skip ORDER BY s.idx, p.staff_id
+   ON CONFLICT (visit_id, staff_id) DO UPDATE SET geom = EXCLUDED.geom, fixed_at = EXCLUDED.fixed_at`,
+];
+
 export async function writeStage(tx: TransactionSql, kind: Exclude<ImportKind, 'gps-fixes'>, ctx: WriteContext): Promise<WriteCounts> {
   if (kind === 'events') {
     const [r] = await tx.unsafe<WriteCounts[]>(EVENT_UPSERT, [ctx.actor, `导入 / imported from ${ctx.fileName}`, ctx.fileName]);
     const [{ n } = { n: 0 }] = await tx.unsafe<{ n: number }[]>(`SELECT count(*)::integer AS n FROM ${STAGE} WHERE NOT skip`);
     const counts = r ?? { inserted: 0, updated: 0 };
     return { ...counts, unchanged: n - counts.inserted - counts.updated };
+  }
+  if (kind === 'visits') {
+    const [r] = await tx.unsafe<WriteCounts[]>(VISIT_UPSERT);
+    for (const q of VISIT_PARTICIPANTS) await tx.unsafe(q);
+    return r ?? { inserted: 0, updated: 0 };
   }
   // xmax = 0 only for freshly inserted rows: the standard way to tell inserts from updates in an upsert.
   const [r] = await tx.unsafe<WriteCounts[]>(

@@ -12,6 +12,7 @@ import iconv from 'iconv-lite';
 import type { Polygon } from 'geojson';
 import { cgcs2000GaussKruger, forwardTransform } from '../../crs/projected.ts';
 import { writeShapefile, zipShapefile, type ShapeRecord } from '../../export/shapefile.ts';
+import { idCheckCharacter } from '../kinds.ts';
 import { rect } from './geo.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -135,6 +136,28 @@ function main(): void {
   // Excel-style GBK CSV with no BOM and no encoding option: must decode, and the bad row's message
   // must quote the Chinese value correctly.
   w('gbk-excel.csv', iconv.encode('事件编号,事件类型,上报时间,经度,纬度\r\nE1,治安,2024-03-01 08:00,113.56,33.30\r\nE2,盗窃案件,2024-03-01 09:00,113.57,33.30\r\n', 'gbk'));
+
+  // --- persons of concern and visits (the malformed test loads address MA-1, staff MS-1 and person MP-1)
+  const goodId = (first17: string) => first17 + idCheckCharacter(first17);
+  const P = '人员编号,姓名,身份证号,联系电话,人员类别,管控等级,地址编码,列管日期,撤管日期';
+  w('persons-bad-id.csv', iconv.encode(`${P}\r\nMP-10,甲某,${goodId('41048119800101001')},,独居老人,1,MA-1,,\r\nMP-11,乙某,4104811980010100AB,,独居老人,1,MA-1,,\r\n`, 'gbk'));
+  w('persons-old-id.csv', `${P}\nMP-12,丙某,410481800101001,,残疾人,2,MA-1,,\n`);
+  w('persons-bad-phone.csv', `${P}\nMP-13,丁某,,1381234567890123456789,残疾人,2,MA-1,,\n`);
+  w('persons-unknown-address.csv', `${P}\nMP-14,戊某,,,低保户,3,NO-SUCH-ADDRESS,,\n`);
+  w('persons-no-address.csv', 'code,name,category,control_level\nMP-15,己某,petition,1\n');
+  w('persons-level-out-of-range.csv', `${P}\nMP-16,庚某,,,信访,1,MA-1,,\nMP-17,辛某,,,信访,5,MA-1,,\n`);
+  w('persons-until-before-since.csv', `${P}\nMP-18,壬某,,,闲散青少年,2,MA-1,2024-05-01,2024-04-30\n`);
+  w('persons-missing-category.csv', 'code,name,control_level,address_code\nMP-19,癸某,1,MA-1\n');
+  const V = '走访编号,地址编码,人员编号,走访人员,走访时间,经度,纬度';
+  w('visits-unknown-staff.csv', `${V}\nMV-1,MA-1,,MS-1,2025-06-03 09:30,113.52,33.30\nMV-2,MA-1,,MS-1、NOBODY,2025-06-03 10:30,113.52,33.30\n`);
+  w('visits-unknown-person.csv', `${V}\nMV-3,MA-1,NO-SUCH-PERSON,MS-1,2025-06-03 09:30,113.52,33.30\n`);
+  w('visits-unknown-address.csv', `${V}\nMV-4,NO-SUCH-ADDRESS,,MS-1,2025-06-03 09:30,113.52,33.30\n`);
+  w('visits-bad-time.csv', `${V}\nMV-5,MA-1,,MS-1,03/06/2025 09:30,113.52,33.30\n`);
+  w('visits-half-position.csv', `${V}\nMV-6,MA-1,,MS-1,2025-06-03 09:30,113.52,\n`);
+  w('visits-no-staff.csv', `${V}\nMV-7,MA-1,,,2025-06-03 09:30,113.52,33.30\n`);
+  w('visits-coordinates-out-of-range.csv', `${V}\nMV-8,MA-1,,MS-1,2025-06-03 09:30,113.52,333.0\n`);
+  w('visits-duplicate-code.csv', `${V}\nMV-9,MA-1,,MS-1,2025-06-03 09:30,113.52,33.30\nMV-9,MA-1,,MS-1,2025-06-04 09:30,113.52,33.30\n`);
+
   const wrong = nmea('$GPRMC,083600.00,A,3318.0100,N,11333.6000,E,0.004,77.52,010324,,,A').replace(/\*(..)$/, (_, h: string) => `*${h === '00' ? '01' : '00'}`);
   w('bad-checksum.nmea', `${nmea('$GPRMC,083559.00,A,3318.0000,N,11333.6000,E,0.004,77.52,010324,,,A')}\r\n${wrong}\r\n`);
   w('bad-row.plt', 'Geolife trajectory\nWGS 84\nAltitude is in Feet\nReserved 3\n0,2,255,My Track,0,0,2,8421376\n0\n33.3,113.56,0,492,45352.0,2024-03-01,00:00:00\n33.3,113.56,0,492\n');
