@@ -3,13 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres, { type Sql } from 'postgres';
 import { benchHeat } from './heat.bench.ts';
+import { benchPlan } from './plan.bench.ts';
 import type { BenchContext, BenchResult } from './types.ts';
 
 /**
  * `npm run bench`: p50/p95 of the analytics endpoints on the city preset in a real PostGIS, each
  * next to a naive baseline measured in the same run.
  *
- *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/jw_bench npx tsx bench/run.ts [--runs 30] [--only heat|kpi]
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/jw_bench npx tsx bench/run.ts [--runs 30] [--only heat|kpi|plan]
  */
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/jw_bench';
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
     const [v] = await sql<{ v: string; p: string }[]>`SELECT current_setting('server_version') AS v, postgis_lib_version() AS p`;
     log(`PostgreSQL ${v!.v}, PostGIS ${v!.p}; ${runs} timed calls per endpoint after 3 warm-up calls\n`);
 
-    const modules: [string, BenchModule][] = [['heat', benchHeat]];
+    const modules: [string, BenchModule][] = [['heat', benchHeat], ['plan', benchPlan]];
     // The KPI bench belongs to the KPI engine; it runs when its module is there.
     const kpiPath = fileURLToPath(new URL('./kpi.bench.ts', import.meta.url));
     if (existsSync(kpiPath)) {

@@ -203,7 +203,7 @@ export async function generatePlan(db: Db, sql: Sql, queries: QueryCatalog, inpu
   const params = { window_days: windowDays, hours, types: input.types ?? null, res: PLAN_RES, patrol_res: patrolRes, candidates: cells.length, key_locations_due: keys.filter((k) => k.passesLast7Days < k.requiredPassesWeek).length };
   const [plan] = await db<{ id: number }[]>`
     INSERT INTO patrol_plan (name, community_id, area, grid_ids, shift_start, shift_end, team_size, created_by, start_point, speed_kmh, params)
-    VALUES (${name}, ${area.community_id}, ST_Multi(ST_GeomFromGeoJSON(${area.geometry})), ${area.grid_ids}, ${shiftStart}, ${shiftEnd}, ${input.teams},
+    VALUES (${name}, ${area.community_id}, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(${area.geometry}), 4326)), 3)), ${area.grid_ids}, ${shiftStart}, ${shiftEnd}, ${input.teams},
             ${actor.staffId}, ST_Point(${start[0]}, ${start[1]}, 4326), ${speed}, ${db.json(params)})
     RETURNING id`;
   const stops = routed.teams.flatMap((team) => team.stops.map((s) => {
