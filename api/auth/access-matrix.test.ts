@@ -207,6 +207,7 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
     return { path: `/api/support-requests/${r!.id}/steps`, body: { step: 'acknowledge' } };
   }),
   'get /api/addresses': () => [{ path: `/api/addresses?bbox=${bbox()}`, inside: true }],
+  'get /api/addresses/search': () => [{ path: `/api/addresses/search?q=${encodeURIComponent('测试路')}`, inside: true }],
   'get /api/stats/grids/:id': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}` })),
   'get /api/stats/addresses/:id/visit-status': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/addresses/${addressByGrid.get(g)}/visit-status` })),
   'get /api/stats/patrol-coverage': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/patrol-coverage?grid_id=${g}` })),

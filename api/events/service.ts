@@ -104,6 +104,12 @@ export async function createEvent(db: Db, queries: QueryCatalog, input: NewEvent
   }
   const [visible] = await db<{ ok: boolean }[]>`SELECT EXISTS (SELECT 1 FROM grid WHERE id = ${where.grid_id}) AS ok`;
   if (!visible?.ok) throw new ApiError(403, 'outside_jurisdiction', '该位置不在您的辖区内 / the location is outside your jurisdiction');
+  if (input.address_id !== undefined) {
+    // The foreign key is checked with the owner's rights; row-level security decides here whether
+    // the caller may name this address at all, without confirming that a hidden one exists.
+    const [address] = await db<{ id: number }[]>`SELECT id FROM address WHERE id = ${input.address_id}`;
+    if (!address) throw new ApiError(422, 'unknown_address', '地址不存在或不在您的辖区内 / no such address in your jurisdiction', { field: 'address_id' });
+  }
   if (!input.allow_duplicate) {
     const duplicates = await queries.run(db, 'event_duplicates', [input.type, input.lon, input.lat, reportedAt, 100, 24]);
     if (duplicates.length) {

@@ -7,6 +7,32 @@ import { invalidInputResponse } from './respond.ts';
 
 /** Server-side cap: a client cannot ask the database for an unbounded number of rows. */
 export const MAX_ADDRESSES_PER_REQUEST = 5000;
+/** Address search feeds a pick list; more than this is a query to narrow down, not a list to read. */
+export const MAX_ADDRESS_MATCHES = 20;
+
+const searchQuery = z
+  .object({
+    q: z.string().trim().min(1).max(64),
+    limit: z.coerce.number().int().positive().optional(),
+  })
+  .strict();
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, '\\$&');
+
+/**
+ * Search terms of an address query. Full-width digits and letters become ASCII (NFKC), the text is
+ * split at spaces and punctuation, and again where a number starts, so "东风3组12号" finds
+ * "院岭街道东风社区3组12号" (the terms 东风, 3组 and 12号 in that order or any other). Each term becomes a
+ * regular expression matching it literally; one that starts with a digit may not follow a digit.
+ */
+export function addressSearchTerms(q: string): { patterns: string[]; whole: string; codePrefix: string } {
+  const text = q.normalize('NFKC').trim();
+  const chunks = text.split(/[\s,，、;；。.·\-—/()（）]+/u).filter(Boolean);
+  const terms = chunks.flatMap((c) => c.split(/(?<=\D)(?=\d)/u)).filter(Boolean).slice(0, 8);
+  const patterns = terms.map((t) => (/^\d/.test(t) ? `(^|[^0-9])${escapeRegex(t)}` : escapeRegex(t)));
+  return { patterns, whole: text.replace(/\s+/g, ''), codePrefix: `${escapeLike(text)}%` };
+}
 
 const listQuery = z
   .object({
@@ -27,9 +53,45 @@ interface AddressRow {
   lat: number;
 }
 
+interface AddressMatch {
+  id: number;
+  code: string;
+  address_text: string;
+  category: string;
+  grid_id: number | null;
+  grid_name: string | null;
+  community_name: string | null;
+  lon: number;
+  lat: number;
+}
+
 export function addressesResource(deps: Deps): Resource {
   const { queries } = deps;
-  return new Resource('/api/addresses', 'addresses', deps.guard).route(
+  return new Resource('/api/addresses', 'addresses', deps.guard)
+    .route(
+      {
+        method: 'get',
+        path: '/search',
+        summary: '标准地址检索（输入地址上报事件）/ standard addresses matching typed text, within your jurisdiction, at most 20',
+        access: { kind: 'session', roles: CASE_ROLES },
+        query: searchQuery,
+        responses: {
+          200: {
+            description: 'matches, best first, with `truncated` and `limit`',
+            schema: z.object({ addresses: z.array(z.unknown()), truncated: z.boolean(), limit: z.number() }),
+          },
+          400: invalidInputResponse,
+        },
+      },
+      async (c, { query }, db) => {
+        const limit = Math.min(query.limit ?? MAX_ADDRESS_MATCHES, MAX_ADDRESS_MATCHES);
+        const terms = addressSearchTerms(query.q);
+        if (!terms.patterns.length) return c.json({ addresses: [], truncated: false, limit });
+        const rows = await queries.run<AddressMatch>(db, 'address_search', [terms.patterns, terms.codePrefix, terms.whole, limit + 1]);
+        return c.json({ addresses: rows.slice(0, limit), truncated: rows.length > limit, limit });
+      },
+    )
+    .route(
     {
       method: 'get',
       path: '/',

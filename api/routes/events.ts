@@ -17,6 +17,7 @@ import { invalidInputResponse } from './respond.ts';
 
 const TYPES = ['public_security', 'dispute', 'hazard', 'service_request', 'support_request'] as const;
 const MAX_LIST = 2000;
+const DEFAULT_LIST = 500;
 const REPORTERS: Role[] = ['command', 'station_chief', 'police', 'aux_police', 'grid_leader', 'grid_worker', 'part_time'];
 const MEDIATORS: Role[] = ['command', 'station_chief', 'police', 'aux_police', 'grid_leader'];
 
@@ -43,17 +44,34 @@ const supportBody = z.object({
 const csv = <T extends string>(values: readonly [T, ...T[]]) =>
   z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.enum(values)).min(1));
 
+const SUBTYPES = ['theft', 'fraud', 'fight', 'disorder', 'marriage', 'economic', 'land', 'neighbour', 'labour',
+  'fire', 'traffic', 'building', 'gathering', 'security_lead', 'other'] as const;
+const SEVERITIES = ['1', '2', '3', '4'] as const;
+
+/** A page cursor names the last row of the previous page: its reported_at (UTC, microseconds) and id. */
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)_(\d{1,10})$/;
+const cursorParam = z.string().regex(CURSOR, 'cursor must be the next_cursor of a previous page')
+  .transform((s) => {
+    const [, at, id] = CURSOR.exec(s)!;
+    return { at: at!, id: Number(id) };
+  });
+
 const listQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   type: csv(TYPES).optional(),
+  subtype: csv(SUBTYPES).optional(),
   state: csv(EVENT_STATES).optional(),
+  severity: csv(SEVERITIES).transform((xs) => xs.map(Number)).optional(),
   min_severity: z.coerce.number().int().min(1).max(4).optional(),
   grid_id: z.coerce.number().int().positive().optional(),
   community_id: z.coerce.number().int().positive().optional(),
   overdue: z.enum(['1', 'true']).optional(),
+  cursor: cursorParam.optional(),
   limit: z.coerce.number().int().positive().optional(),
-}).strict();
+}).strict().refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ['to'], message: 'to must be later than from' });
+
+interface ListRow { sort_key: string; total: number; [column: string]: unknown }
 
 const createBody = z.object({
   type: z.enum(TYPES),
@@ -93,14 +111,21 @@ export function eventsResource(deps: Deps): Resource {
     .route(
       {
         // Aggregate-only roles see events as heat, statistics and the redacted feed, never as rows.
-        method: 'get', path: '/', summary: '事件列表 / events, filtered, newest first', access: { kind: 'session', roles: REPORTERS }, query: listQuery,
+        method: 'get', path: '/', summary: '事件列表 / events filtered by time, type, subtype, severity, state, grid or community; newest first, paged by cursor', access: { kind: 'session', roles: REPORTERS }, query: listQuery,
         responses: { 200: { description: 'events' }, 400: invalidInputResponse },
       },
       async (c, { query: q }, db) => {
-        const limit = Math.min(q.limit ?? 500, MAX_LIST);
-        const rows = await queries.run(db, 'event_list', [q.from ?? null, q.to ?? null, q.type ?? null, q.state ?? null, q.min_severity ?? null,
-          q.grid_id ?? null, q.community_id ?? null, q.overdue !== undefined, deps.clock.now(), limit]);
-        return c.json({ events: rows, limit });
+        // Capped on the server whatever the client asks; the answer says which limit applied.
+        const limit = Math.min(q.limit ?? DEFAULT_LIST, MAX_LIST);
+        const rows = await queries.run<ListRow>(db, 'event_list', [q.from ?? null, q.to ?? null, q.type ?? null, q.subtype ?? null,
+          q.state ?? null, q.severity ?? null, q.min_severity ?? null, q.grid_id ?? null, q.community_id ?? null, q.overdue !== undefined,
+          deps.clock.now(), q.cursor?.at ?? null, q.cursor?.id ?? null, limit + 1]);
+        const page = rows.slice(0, limit);
+        const next = rows.length > limit ? page[page.length - 1]!.sort_key : null;
+        // The total counts every matching event, before the cursor; a page past the end has no row to carry it.
+        const total = rows[0]?.total ?? (q.cursor ? null : 0);
+        const events = page.map(({ sort_key: _s, total: _t, ...e }) => e);
+        return c.json({ events, total, limit, next_cursor: next });
       },
     )
     .route(

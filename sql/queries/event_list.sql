@@ -1,30 +1,56 @@
--- event_list: events filtered by time, type, state, severity and grid/community, newest first,
--- capped. Runs as the caller's scoped role, so only events of their grids come back.
+-- event_list: events filtered by time, type, subtype, state, severity and grid/community, newest
+-- first, one keyset page at a time. Runs as the caller's scoped role, so only events of their grids
+-- come back. Every row carries the total of matching events (all pages), counted before the page
+-- cursor applies; the event row is joined to its grid, community and address only for the page.
 -- params:
---   $1 from timestamptz | null
---   $2 to timestamptz | null
+--   $1 from timestamptz | null (reported_at >= from)
+--   $2 to timestamptz | null (reported_at < to)
 --   $3 types text[] | null
---   $4 states text[] | null
---   $5 min_severity int | null
---   $6 grid_id int | null
---   $7 community_id int | null
---   $8 overdue_only bool
---   $9 now timestamptz
---   $10 row_limit int
--- returns rows: id, code, type, subtype, severity, complexity, state, title, grid_id, reported_at,
---   due_at, closed_at, escalation_level, version, lon, lat, overdue bool
-SELECT e.id, e.code, e.type, e.subtype, e.severity, e.complexity, e.state, e.title, e.grid_id, e.reported_at,
+--   $4 subtypes text[] | null
+--   $5 states text[] | null
+--   $6 severities int[] | null (exact levels)
+--   $7 min_severity int | null
+--   $8 grid_id int | null
+--   $9 community_id int | null
+--   $10 overdue_only bool
+--   $11 now timestamptz
+--   $12 cursor_at timestamptz | null (keyset: rows strictly after (cursor_at, cursor_id) in the order)
+--   $13 cursor_id int | null
+--   $14 row_limit int (the route caps it; it asks for one extra row to know whether a next page exists)
+-- returns rows: id, code, type, subtype, severity, complexity, state, title, grid_id, grid_name,
+--   community_id, community_name, address_id, address_text, reported_at, due_at, closed_at,
+--   escalation_level, version, lon, lat, overdue bool, sort_key text (the cursor naming this row:
+--   reported_at in UTC with microseconds, '_', id), total int
+WITH matched AS (
+  SELECT e.id, e.reported_at, count(*) OVER ()::int AS total
+  FROM event e
+  WHERE ($1::timestamptz IS NULL OR e.reported_at >= $1::timestamptz)
+    AND ($2::timestamptz IS NULL OR e.reported_at < $2::timestamptz)
+    AND ($3::text[] IS NULL OR e.type = ANY ($3::text[]))
+    AND ($4::text[] IS NULL OR e.subtype = ANY ($4::text[]))
+    AND ($5::text[] IS NULL OR e.state = ANY ($5::text[]))
+    AND ($6::int[] IS NULL OR e.severity = ANY ($6::int[]))
+    AND ($7::int IS NULL OR e.severity >= $7::int)
+    AND ($8::int IS NULL OR e.grid_id = $8::int)
+    AND ($9::int IS NULL OR e.grid_id IN (SELECT g.id FROM grid g WHERE g.community_id = $9::int))
+    AND (NOT $10::bool OR (e.state NOT IN ('closed', 'cancelled', 'resolved') AND e.due_at < $11::timestamptz))
+), page AS (
+  SELECT m.id, m.reported_at, m.total
+  FROM matched m
+  WHERE $12::timestamptz IS NULL OR (m.reported_at, m.id) < ($12::timestamptz, $13::int)
+  ORDER BY m.reported_at DESC, m.id DESC
+  LIMIT $14::int
+)
+SELECT e.id, e.code, e.type, e.subtype, e.severity, e.complexity, e.state, e.title, e.grid_id, g.name AS grid_name,
+       g.community_id, c.name AS community_name, e.address_id, a.address_text, e.reported_at,
        e.due_at, e.closed_at, e.escalation_level, e.version,
        round(ST_X(e.geom)::numeric, 7)::float8 AS lon, round(ST_Y(e.geom)::numeric, 7)::float8 AS lat,
-       (e.state NOT IN ('closed', 'cancelled', 'resolved') AND e.due_at < $9::timestamptz) AS overdue
-FROM event e
-WHERE ($1::timestamptz IS NULL OR e.reported_at >= $1::timestamptz)
-  AND ($2::timestamptz IS NULL OR e.reported_at < $2::timestamptz)
-  AND ($3::text[] IS NULL OR e.type = ANY ($3::text[]))
-  AND ($4::text[] IS NULL OR e.state = ANY ($4::text[]))
-  AND ($5::int IS NULL OR e.severity >= $5::int)
-  AND ($6::int IS NULL OR e.grid_id = $6::int)
-  AND ($7::int IS NULL OR e.grid_id IN (SELECT g.id FROM grid g WHERE g.community_id = $7::int))
-  AND (NOT $8::bool OR (e.state NOT IN ('closed', 'cancelled', 'resolved') AND e.due_at < $9::timestamptz))
-ORDER BY e.reported_at DESC, e.id DESC
-LIMIT $10::int
+       coalesce(e.state NOT IN ('closed', 'cancelled', 'resolved') AND e.due_at < $11::timestamptz, false) AS overdue,
+       to_char(e.reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '_' || e.id AS sort_key,
+       p.total
+FROM page p
+JOIN event e ON e.id = p.id
+LEFT JOIN grid g ON g.id = e.grid_id
+LEFT JOIN community c ON c.id = g.community_id
+LEFT JOIN address a ON a.id = e.address_id
+ORDER BY p.reported_at DESC, p.id DESC

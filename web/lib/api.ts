@@ -61,8 +61,44 @@ export type F<P> = Feature<Geometry, P>;
 
 export interface EventRow {
   id: number; code: string; type: string; subtype: string | null; severity: number; complexity: string | null; state: string;
-  title: string; grid_id: number | null; reported_at: string; due_at: string | null; closed_at: string | null;
+  title: string; grid_id: number | null; grid_name: string | null; community_id: number | null; community_name: string | null;
+  address_id: number | null; address_text: string | null; reported_at: string; due_at: string | null; closed_at: string | null;
   escalation_level: number; version: number; lon: number; lat: number; overdue: boolean;
+}
+
+export interface EventPage {
+  events: EventRow[];
+  /** Every matching event, all pages; null on a page past the last row. */
+  total: number | null;
+  limit: number;
+  next_cursor: string | null;
+}
+
+/** The list filters GET /api/events understands; empty arrays and nulls mean "any". */
+export interface EventFilter {
+  types: string[]; subtypes: string[]; severities: number[]; states: string[];
+  communityId: number | null; gridId: number | null; from: string | null; to: string | null; overdue: boolean;
+}
+
+export function eventQuery(f: EventFilter, page: { limit: number; cursor?: string | null }): string {
+  const q = new URLSearchParams();
+  if (f.types.length) q.set('type', f.types.join(','));
+  if (f.subtypes.length) q.set('subtype', f.subtypes.join(','));
+  if (f.severities.length) q.set('severity', f.severities.join(','));
+  if (f.states.length) q.set('state', f.states.join(','));
+  if (f.communityId !== null) q.set('community_id', String(f.communityId));
+  if (f.gridId !== null) q.set('grid_id', String(f.gridId));
+  if (f.from) q.set('from', f.from);
+  if (f.to) q.set('to', f.to);
+  if (f.overdue) q.set('overdue', '1');
+  q.set('limit', String(page.limit));
+  if (page.cursor) q.set('cursor', page.cursor);
+  return q.toString();
+}
+
+export interface AddressMatch {
+  id: number; code: string; address_text: string; category: string; grid_id: number | null; grid_name: string | null;
+  community_name: string | null; lon: number; lat: number;
 }
 
 export interface EventDetail {
@@ -73,15 +109,20 @@ export interface EventDetail {
 
 export interface NewEventBody {
   type: string; subtype?: string; severity: number; complexity?: string; title: string; description?: string;
-  lon: number; lat: number; allow_duplicate?: boolean;
+  lon: number; lat: number; address_id?: number; allow_duplicate?: boolean;
 }
 
 export const events = {
-  list: (query: string, s?: AbortSignal) => getJson<{ events: EventRow[] }>(`/api/events?${query}`, s),
+  list: (query: string, s?: AbortSignal) => getJson<EventPage>(`/api/events?${query}`, s),
   detail: (id: number) => getJson<EventDetail>(`/api/events/${id}`),
   create: (body: NewEventBody) => request<{ event: { id: number; code: string; grid_id: number }; responsible: { name: string; role: string; phone: string | null }[] }>('POST', '/api/events', body),
   transition: (id: number, action: string, expected_version: number, note?: string) =>
     request<{ state: string; version: number }>('POST', `/api/events/${id}/transitions`, { action, expected_version, ...(note ? { note } : {}) }),
+};
+
+export const addresses = {
+  search: (q: string, s?: AbortSignal) =>
+    getJson<{ addresses: AddressMatch[]; truncated: boolean; limit: number }>(`/api/addresses/search?q=${encodeURIComponent(q)}`, s),
 };
 
 export const api = {
