@@ -24,6 +24,7 @@ import { gridsResource } from './routes/grids.ts';
 import { healthResource } from './routes/health.ts';
 import { heatResource } from './routes/heat.ts';
 import { hotspotsResource } from './routes/hotspots.ts';
+import { searchResource } from './routes/search.ts';
 import { statsResource } from './routes/stats.ts';
 import { jointDefensePointsResource } from './routes/joint-defense-points.ts';
 import { keyLocationsResource } from './routes/key-locations.ts';
@@ -89,6 +90,7 @@ export function createApp(opts: AppOptions): App {
     heatResource(deps),
     hotspotsResource(deps),
     statsResource(deps),
+    searchResource(deps),
   ];
   const routes = resources.flatMap((r) => r.routes);
   const document = openApiDocument(routes, { title: '警网一张图 API', version: '0.1.0' });
