@@ -24,6 +24,7 @@ import { gridsResource } from './routes/grids.ts';
 import { healthResource } from './routes/health.ts';
 import { heatResource } from './routes/heat.ts';
 import { hotspotsResource } from './routes/hotspots.ts';
+import { searchResource } from './routes/search.ts';
 import { statsResource } from './routes/stats.ts';
 import { patrolPlansResource } from './routes/patrol-plans.ts';
 import { jointDefensePointsResource } from './routes/joint-defense-points.ts';
@@ -91,6 +92,7 @@ export function createApp(opts: AppOptions): App {
     hotspotsResource(deps),
     statsResource(deps),
     patrolPlansResource(deps),
+    searchResource(deps),
   ];
   const routes = resources.flatMap((r) => r.routes);
   const document = openApiDocument(routes, { title: '警网一张图 API', version: '0.1.0' });

@@ -210,6 +210,11 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
   'get /api/addresses/search': () => [{ path: `/api/addresses/search?q=${encodeURIComponent('测试路')}`, inside: true }],
   'get /api/stats/grids/:id': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}` })),
   'get /api/stats/addresses/:id/visit-status': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/addresses/${addressByGrid.get(g)}/visit-status` })),
+  'get /api/stats/grids/:id/trend': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}/trend?months=2` })),
+  'get /api/grids/:id/staff': (p) => perGrid(p, async (_i, g) => ({ path: `/api/grids/${g}/staff` })),
+  // Names that hit every grid's grid row, address and key location (not the grids other routes add
+  // while the matrix runs, 新网格 NEW-n): whatever comes back must be the caller's.
+  'get /api/search': () => ['第', '测试路', '学校', 'A'].map((q) => ({ path: `/api/search?q=${encodeURIComponent(q)}&limit=50`, inside: true })),
   'get /api/stats/patrol-coverage': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/patrol-coverage?grid_id=${g}` })),
   // The matrix speaks JSON; uploads are multipart (routes/imports.test.ts), so allowed callers get 415.
   'post /api/imports/:kind': () => [{ path: '/api/imports/grids', body: {}, inside: true, expected: [415] }],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CASE_ROLES } from '../auth/types.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { arealGeometry, codeString, idParam, nameString } from '../http/geo.ts';
@@ -48,6 +49,32 @@ export function gridsResource(deps: Deps): Resource {
         const rows = await queries.run(db, 'grid_feature', [params.id]);
         if (!rows.length) throw new ApiError(404, 'not_found', `grid ${params.id} does not exist`);
         return geojson(c, rows, 'feature');
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/:id/staff',
+        summary: '网格力量 / who works a grid today: grid leader, police, aux police, grid workers (from assignments)',
+        access: { kind: 'session', roles: CASE_ROLES },
+        params: idParam,
+        responses: {
+          200: {
+            description: 'staff with their role on the grid, grid leader first',
+            schema: z.object({
+              grid_id: z.number(),
+              staff: z.array(z.object({
+                role: z.string(), staff_id: z.number(), name: z.string(), kind: z.string(), phone: z.string().nullable(),
+                scope: z.enum(['grid', 'community', 'joint_point']), starts_on: z.string(),
+              })),
+            }),
+          },
+          404: notFoundResponse,
+        },
+      },
+      async (c, { params }, db) => {
+        if (!(await db`SELECT 1 FROM grid WHERE id = ${params.id}`).length) throw new ApiError(404, 'not_found', `grid ${params.id} does not exist`);
+        return c.json({ grid_id: params.id, staff: await queries.run(db, 'grid_staff', [params.id]) });
       },
     )
     .route(

@@ -13,6 +13,19 @@ import { invalidInputResponse, notFoundResponse } from './respond.ts';
 /** Drill-down lists are capped; the totals say how many there were. */
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_TREND_MONTHS = 6;
+export const MAX_TREND_MONTHS = 24;
+/** The rates a trend carries, one value per month. */
+export const TREND_RATES = ['registration_rate', 'visit_coverage_rate', 'closure_rate', 'on_time_rate', 'patrol_coverage'] as const;
+
+/** First day of the month `offset` months from the month of `day` (YYYY-MM-DD), and that month's last day. */
+export function monthOf(day: string, offset: number): { first: string; last: string } {
+  const y = Number(day.slice(0, 4));
+  const m = Number(day.slice(5, 7)) - 1 + offset;
+  const first = new Date(Date.UTC(y, m, 1));
+  const last = new Date(Date.UTC(y, m + 1, 0));
+  return { first: first.toISOString().slice(0, 10), last: last.toISOString().slice(0, 10) };
+}
 
 const AGGREGATES: Access = { kind: 'session', roles: 'any' };
 // Lists name addresses and persons of concern (by code): people who work cases only.
@@ -35,6 +48,9 @@ const windowShape = {
 const limitParam = z.coerce.number().int().positive().optional().describe(`rows per list (default ${DEFAULT_LIST_LIMIT}, max ${MAX_LIST_LIMIT})`);
 const windowQuery = z.object(windowShape).strict();
 const gridQuery = z.object({ ...windowShape, limit: limitParam }).strict();
+const trendQuery = z
+  .object({ months: z.coerce.number().int().min(2).max(MAX_TREND_MONTHS).optional().describe(`calendar months, the current one last (default ${DEFAULT_TREND_MONTHS})`) })
+  .strict();
 const visitStatusQuery = z.object({ at: day.optional().describe('day the status is judged on (default today)'), limit: limitParam }).strict();
 const coverageQuery = z
   .object({
@@ -203,6 +219,59 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
           overdue_events: { total: overdue[0]?.total ?? 0, items: overdue.map(({ total: _t, ...r }) => r) },
           key_locations: keyLocations,
         });
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/grids/:id/trend',
+        summary: '网格指标趋势 / one grid\'s rates month by month (the current month up to today)',
+        access: AGGREGATES,
+        params: idParam,
+        query: trendQuery,
+        responses: {
+          200: {
+            description: 'one point per month, oldest first; rates are null where the denominator is 0 or the month is before the kept visit history',
+            schema: z.object({
+              grid_id: z.number(),
+              points: z.array(z.object({
+                from: z.string(), to: z.string(), available: z.boolean(),
+                ...Object.fromEntries(TREND_RATES.map((k) => [k, z.number().nullable()])),
+              })),
+            }),
+          },
+          404: notFoundResponse,
+          400: invalidInputResponse,
+        },
+      },
+      async (c, { params, query }, db) => {
+        if (!(await gridVisible(db, params.id))) throw new ApiError(404, 'not_found', `grid ${params.id} does not exist`);
+        await refreshKpi(sql);
+        const months = query.months ?? DEFAULT_TREND_MONTHS;
+        const points = await readKpi(sql, async (tx) => {
+          const today = await todayOf(tx, queries);
+          const out = [];
+          for (let i = months - 1; i >= 0; i--) {
+            const { first, last } = monthOf(today, -i);
+            const to = last > today ? today : last;
+            const nulls = Object.fromEntries(TREND_RATES.map((k) => [k, null]));
+            let w;
+            try {
+              w = await resolveWindow(tx, queries, { from: first, to });
+            } catch (err) {
+              // Months before the kept visit history have no snapshot: a gap, not an error.
+              if (err instanceof ApiError && err.code === 'window_before_history') {
+                out.push({ from: first, to, available: false, ...nulls });
+                continue;
+              }
+              throw err;
+            }
+            const [row] = await kpiRows(tx, queries, 'grid', w, params.id, null);
+            out.push({ from: w.from, to: w.to, available: true, ...Object.fromEntries(TREND_RATES.map((k) => [k, row?.[k] ?? null])) });
+          }
+          return out;
+        });
+        return c.json({ grid_id: params.id, points });
       },
     )
     .route(

@@ -12,6 +12,7 @@ const KEY = Symbol('map-controller');
  */
 export class MapController {
   private readonly installers = new Map<string, () => void>();
+  private readonly stateAppliers = new Map<string, () => void>();
   private readonly deckLayers = new Map<string, Layer>();
   private styleReady = false;
 
@@ -19,6 +20,7 @@ export class MapController {
     map.on('style.load', () => {
       this.styleReady = true;
       for (const install of this.installers.values()) install();
+      for (const apply of this.stateAppliers.values()) apply();
     });
     if (map.isStyleLoaded()) this.styleReady = true;
   }
@@ -31,6 +33,23 @@ export class MapController {
       this.installers.delete(id);
       if (this.map.style && this.styleReady) uninstall();
     };
+  }
+
+  /**
+   * Like `register`, for what lives on top of installed sources and layers (feature state, paint
+   * overrides): `apply` runs after every installer, now if the style is ready and after every later
+   * style load, since a style reload drops sources together with their feature state.
+   */
+  registerState(id: string, apply: () => void): () => void {
+    this.stateAppliers.set(id, apply);
+    if (this.styleReady) apply();
+    return () => {
+      this.stateAppliers.delete(id);
+    };
+  }
+
+  get ready(): boolean {
+    return this.styleReady;
   }
 
   setBasemap(style: StyleSpecification): void {
