@@ -24,6 +24,7 @@ import { gridsResource } from './routes/grids.ts';
 import { healthResource } from './routes/health.ts';
 import { heatResource } from './routes/heat.ts';
 import { hotspotsResource } from './routes/hotspots.ts';
+import { eventHistogramResource, incidentPointsResource } from './routes/incidents.ts';
 import { searchResource } from './routes/search.ts';
 import { statsResource } from './routes/stats.ts';
 import { patrolPlansResource } from './routes/patrol-plans.ts';
@@ -90,7 +91,9 @@ export function createApp(opts: AppOptions): App {
     addressesResource(deps),
     heatResource(deps),
     hotspotsResource(deps),
+    incidentPointsResource(deps),
     statsResource(deps),
+    eventHistogramResource(deps),
     patrolPlansResource(deps),
     searchResource(deps),
   ];

@@ -220,6 +220,7 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
   'post /api/imports/:kind': () => [{ path: '/api/imports/grids', body: {}, inside: true, expected: [415] }],
   'get /api/exports/:kind': () => [{ path: '/api/exports/events?format=csv', inside: true }],
   'get /api/heat/h3': () => [{ path: `/api/heat/h3?bbox=${bbox()}`, inside: true }],
+  'get /api/heat/points': () => [{ path: `/api/heat/points?bbox=${bbox()}`, inside: true }],
   'get /api/heat/compare': () => [{ path: `/api/heat/compare?bbox=${bbox()}`, inside: true }],
   'get /api/hotspots/gistar': () => [{ path: `/api/hotspots/gistar?bbox=${bbox()}`, inside: true }],
   'get /api/hotspots/emerging': () => [{ path: `/api/hotspots/emerging?bbox=${bbox()}`, inside: true }],

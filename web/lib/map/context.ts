@@ -14,6 +14,7 @@ export class MapController {
   private readonly installers = new Map<string, () => void>();
   private readonly stateAppliers = new Map<string, () => void>();
   private readonly deckLayers = new Map<string, Layer>();
+  private readonly deckZ = new Map<string, number>();
   private styleReady = false;
 
   constructor(readonly map: MlMap, private readonly overlay: MapboxOverlay) {
@@ -57,11 +58,22 @@ export class MapController {
     this.map.setStyle(style, { diff: false });
   }
 
-  /** deck.gl layers are keyed by stable id; giving a new layer instance with the same id updates in place. */
-  setDeckLayer(id: string, layer: Layer | null): void {
+  /**
+   * deck.gl layers are keyed by stable id; giving a new layer instance with the same id updates in
+   * place. Lower `z` draws first (under labels and points, whose z is 0), whatever the order in
+   * which layers are switched on.
+   */
+  setDeckLayer(id: string, layer: Layer | null, z = 0): void {
     if (layer) this.deckLayers.set(id, layer);
     else this.deckLayers.delete(id);
-    this.overlay.setProps({ layers: [...this.deckLayers.values()] });
+    this.deckZ.set(id, z);
+    const order = [...this.deckLayers.entries()].sort((a, b) => (this.deckZ.get(a[0]) ?? 0) - (this.deckZ.get(b[0]) ?? 0));
+    this.overlay.setProps({ layers: order.map(([, l]) => l) });
+  }
+
+  /** The deck.gl layer with this id, as last given (for tests and tools). */
+  deckLayer(id: string): Layer | undefined {
+    return this.deckLayers.get(id);
   }
 }
 
