@@ -26,6 +26,7 @@ import { heatResource } from './routes/heat.ts';
 import { hotspotsResource } from './routes/hotspots.ts';
 import { statsResource } from './routes/stats.ts';
 import { patrolPlansResource } from './routes/patrol-plans.ts';
+import { reportsResource } from './routes/reports.ts';
 import { jointDefensePointsResource } from './routes/joint-defense-points.ts';
 import { keyLocationsResource } from './routes/key-locations.ts';
 import { subdistrictsResource } from './routes/subdistricts.ts';
@@ -91,6 +92,7 @@ export function createApp(opts: AppOptions): App {
     hotspotsResource(deps),
     statsResource(deps),
     patrolPlansResource(deps),
+    reportsResource(deps),
   ];
   const routes = resources.flatMap((r) => r.routes);
   const document = openApiDocument(routes, { title: '警网一张图 API', version: '0.1.0' });
