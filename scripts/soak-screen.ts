@@ -116,7 +116,11 @@ async function main() {
         if (failedCreates <= 5) log(`event report failed: ${res.status()} ${(await res.text()).slice(0, 120)}`);
       }
     };
-    const reporterTimer = setInterval(() => void reportOne(), 60_000 / rate);
+    const inFlight = new Set<Promise<void>>();
+    const reporterTimer = setInterval(() => {
+      const p = reportOne().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }, 60_000 / rate);
 
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
@@ -132,6 +136,7 @@ async function main() {
       log(`minute ${minute}: heap ${s.heapUsedMB.toFixed(2)} MB used / ${s.heapTotalMB.toFixed(2)} MB, DOM nodes ${s.nodes}, listeners ${s.listeners}, events reported ${created}, errors ${errors.length}`);
     }
     clearInterval(reporterTimer);
+    await Promise.all(inFlight);
     await reporter.close();
 
     const from = samples.find((s) => s.minute === 5) ?? samples[0]!;

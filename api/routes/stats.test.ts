@@ -162,7 +162,7 @@ describe('documentation', () => {
     const stats = routes.filter((r) => r.path.startsWith('/api/stats'));
     expect(stats.map((r) => r.path).sort()).toEqual([
       '/api/stats/addresses/:id/visit-status', '/api/stats/communities', '/api/stats/grids', '/api/stats/grids/:id',
-      '/api/stats/patrol-coverage', '/api/stats/subdistrict']);
+      '/api/stats/patrol-coverage', '/api/stats/subdistrict', '/api/stats/trend']);
     expect(doc.paths['/api/stats/grids']!.get!.parameters.map((p) => p.name)).toEqual(['from', 'to']);
   });
 });
