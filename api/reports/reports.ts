@@ -36,7 +36,7 @@ export const REPORT_TABLES: Record<ReportKind, Record<string, string[]>> = {
     communities: ['rank', 'name', 'code', 'score', 'score_change', 'registration_rate', 'registration_change', 'closure_rate', 'closure_change',
       'visit_coverage_rate', 'visit_coverage_change', 'patrol_coverage', 'patrol_change', 'addresses', 'registered', 'events_due', 'events_closed', 'unit_id'],
     grids: ['rank', 'community_name', 'name', 'code', 'score', 'score_change', 'registration_rate', 'registration_change', 'closure_rate', 'closure_change',
-      'visit_coverage_rate', 'visit_coverage_change', 'patrol_coverage', 'patrol_change', 'addresses', 'registered', 'events_due', 'events_closed', 'grid_id'],
+      'visit_coverage_rate', 'visit_coverage_change', 'patrol_coverage', 'patrol_change', 'addresses', 'registered', 'events_due', 'events_closed', 'unit_id', 'community_id'],
   },
 };
 
@@ -304,7 +304,7 @@ export async function monthlyReport(sql: Sql, queries: QueryCatalog, scope: Scop
     };
     const communities = compare(await level('community', window), previous && (await level('community', previous)), () => ({}));
     const gridRows = compare(await level('grid', window), previous && (await level('grid', previous)), (r) => ({
-      grid_id: r.unit_id, community_id: r.parent_id, community_name: communityNames.get(r.parent_id ?? -1) ?? null,
+      community_id: r.parent_id, community_name: communityNames.get(r.parent_id ?? -1) ?? null,
     }));
     const total = (await kpiRows(tx, queries, 'subdistrict', window, null, grids))[0] ?? null;
     const totalPrev = previous ? ((await kpiRows(tx, queries, 'subdistrict', previous, null, grids))[0] ?? null) : null;

@@ -227,12 +227,12 @@ describe('GET /api/reports/weekly (周研判)', () => {
 });
 
 describe('GET /api/reports/monthly (月讲评)', () => {
-  interface Row { unit_id: number; rank: number | null; score: number | null; registration_rate: number | null; closure_rate: number | null; visit_coverage_rate: number | null; patrol_coverage: number | null; addresses: number; registered: number; events_due: number; events_closed: number; grid_id?: number }
+  interface Row { unit_id: number; rank: number | null; score: number | null; registration_rate: number | null; closure_rate: number | null; visit_coverage_rate: number | null; patrol_coverage: number | null; addresses: number; registered: number; events_due: number; events_closed: number }
   it('KPIs per community and grid with the documented score and a ranking consistent with it', async () => {
     const r = await json<{ targets: Record<string, number | null>; tables: { communities: Row[]; grids: Row[] } }>(await command.get(`/api/reports/monthly?date=${today}`));
     expect(r.targets).toMatchObject({ registration_rate: 1, closure_rate: 1, visit_coverage_rate: 1 });
-    const g1 = r.tables.grids.find((g) => g.grid_id === world.gridIds[0])!;
-    const g3 = r.tables.grids.find((g) => g.grid_id === world.gridIds[2])!;
+    const g1 = r.tables.grids.find((g) => g.unit_id === world.gridIds[0])!;
+    const g3 = r.tables.grids.find((g) => g.unit_id === world.gridIds[2])!;
     expect([g1.addresses, g1.registered, g1.registration_rate]).toEqual([1, 1, 1]);
     expect([g3.addresses, g3.registered, g3.registration_rate]).toEqual([1, 0, 0]);
     const c1 = r.tables.communities.find((c) => c.unit_id === world.communityIds[0])!;
