@@ -28,6 +28,7 @@ import { eventHistogramResource, incidentPointsResource } from './routes/inciden
 import { searchResource } from './routes/search.ts';
 import { statsResource } from './routes/stats.ts';
 import { patrolPlansResource } from './routes/patrol-plans.ts';
+import { reportsResource } from './routes/reports.ts';
 import { jointDefensePointsResource } from './routes/joint-defense-points.ts';
 import { keyLocationsResource } from './routes/key-locations.ts';
 import { subdistrictsResource } from './routes/subdistricts.ts';
@@ -96,6 +97,7 @@ export function createApp(opts: AppOptions): App {
     eventHistogramResource(deps),
     patrolPlansResource(deps),
     searchResource(deps),
+    reportsResource(deps),
   ];
   const routes = resources.flatMap((r) => r.routes);
   const document = openApiDocument(routes, { title: '警网一张图 API', version: '0.1.0' });

@@ -37,6 +37,8 @@ if (!facts.has_postgis) missing.push(`postgresql-${facts.major}-postgis-3`);
 if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
 // Chinese labels in screenshots need a CJK font; the console itself uses whatever the OS has.
 if (!existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc')) missing.push('fonts-noto-cjk');
+// e2e/report-pdf.e2e.ts reads the printed report's text with poppler's pdftotext.
+if (!existsSync('/usr/bin/pdftotext')) missing.push('poppler-utils');
 
 if (missing.length) {
   const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;

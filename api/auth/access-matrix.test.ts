@@ -206,6 +206,9 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
       INSERT INTO support_request (requested_by, geom, reason, requested_at) VALUES (${s0!.id}, ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326), '支援', now()) RETURNING id`;
     return { path: `/api/support-requests/${r!.id}/steps`, body: { step: 'acknowledge' } };
   }),
+  'get /api/reports/daily': (p) => perCommunity(p, async (k) => ({ path: `/api/reports/daily?community_id=${world.communityIds[k]}` })),
+  'get /api/reports/weekly': (p) => perCommunity(p, async (k) => ({ path: `/api/reports/weekly?community_id=${world.communityIds[k]}` })),
+  'get /api/reports/monthly': (p) => perCommunity(p, async (k) => ({ path: `/api/reports/monthly?community_id=${world.communityIds[k]}` })),
   'get /api/addresses': () => [{ path: `/api/addresses?bbox=${bbox()}`, inside: true }],
   'get /api/addresses/search': () => [{ path: `/api/addresses/search?q=${encodeURIComponent('测试路')}`, inside: true }],
   'get /api/stats/grids/:id': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}` })),

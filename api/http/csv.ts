@@ -4,7 +4,7 @@ export function toCsv(columns: string[], rows: Record<string, unknown>[]): strin
     if (v === null || v === undefined) return '';
     const s = v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
     // Leading = + - @ would be run as formulas by spreadsheet programs.
-    const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
+    const safe = typeof v !== 'number' && /^[=+\-@]/.test(s) ? `'${s}` : s;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))];

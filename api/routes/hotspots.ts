@@ -99,7 +99,11 @@ interface StudyArea {
   json: z.infer<typeof areaBody>;
 }
 
-export function hotspotsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Resource {
+export type GistarQuery = z.output<typeof gistarQuery>;
+export type EmergingQuery = z.output<typeof emergingQuery>;
+
+/** Gi* and emerging hot-spot analyses, for the routes below and for reports (周研判). */
+export function hotspotAnalysis(deps: Pick<Deps, 'sql' | 'queries'>) {
   const { sql, queries } = deps;
 
   function checkSize(n: number, res: number, what: string): void {
@@ -157,6 +161,78 @@ export function hotspotsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>):
     return counts;
   }
 
+  async function gistar(db: Db, query: z.output<typeof gistarQuery>) {
+    await fillPendingCells(sql, queries);
+    const settings = await loadSettings(db, queries);
+    const window: DayWindow = windowOrThrow(query.from, query.to, settings, MAX_WINDOW_DAYS);
+    const res = query.res ?? settings.res;
+    const k = query.k ?? settings.k;
+    const area = await studyArea(db, query, res);
+    const days = windowDays(window);
+    const [values] = await periodCounts(db, area, res, window.from, days, 1, settings, eventFilter(query));
+    const results = giStar(values!, h3Neighbours(area.cells, k));
+    const classes: Record<string, number> = Object.fromEntries([3, 2, 1, 0, -1, -2, -3].map((level) => [String(level), 0]));
+    for (const r of results) classes[String(r.class)]! += 1;
+    const cells = area.cells
+      .map((cell, i) => ({ cell, n: values![i]!, z: round(results[i]!.z), p: sig(results[i]!.p), q: sig(results[i]!.q), class: results[i]!.class }))
+      .sort((a, b) => b.z - a.z || (a.cell < b.cell ? -1 : 1));
+    return {
+      res,
+      k,
+      window: { from: window.from, to: window.to, days, timezone: settings.timezone },
+      area: area.json,
+      n: cells.length,
+      events: values!.reduce((s, v) => s + v, 0),
+      classes,
+      cells,
+    };
+  }
+
+  async function emerging(db: Db, query: z.output<typeof emergingQuery>) {
+    await fillPendingCells(sql, queries);
+    const settings = await loadSettings(db, queries);
+    const periodDays = query.period_days ?? settings.periodDays;
+    const periods = query.periods ?? settings.periods;
+    const to = query.to ?? settings.today;
+    const start = addDays(to, 1 - periodDays * periods);
+    windowOrThrow(start, to, settings, MAX_WINDOW_DAYS, ['period_days', 'periods']);
+    const res = query.res ?? settings.res;
+    const k = query.k ?? settings.k;
+    const area = await studyArea(db, query, res);
+    const counts = await periodCounts(db, area, res, start, periodDays, periods, settings, eventFilter(query));
+    const results = emergingHotspots(counts, h3Neighbours(area.cells, k));
+    const patterns: Record<string, number> = {};
+    const cells = results.map((r, i) => {
+      const key = r.spot ? `${r.pattern}_${r.spot}` : 'none';
+      patterns[key] = (patterns[key] ?? 0) + 1;
+      return {
+        cell: area.cells[i]!,
+        counts: r.counts,
+        z: r.z.map((v) => round(v)),
+        classes: r.classes,
+        trend: { s: r.trend.s, variance: round(r.trend.variance), z: round(r.trend.z), p: sig(r.trend.p) },
+        pattern: r.pattern,
+        spot: r.spot,
+      };
+    });
+    return {
+      res,
+      k,
+      area: area.json,
+      timezone: settings.timezone,
+      periods: Array.from({ length: periods }, (_, t) => ({ from: addDays(start, t * periodDays), to: addDays(start, (t + 1) * periodDays - 1) })),
+      trend_alpha: TREND_ALPHA,
+      n: cells.length,
+      patterns,
+      cells,
+    };
+  }
+
+  return { gistar, emerging };
+}
+
+export function hotspotsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Resource {
+  const { gistar, emerging } = hotspotAnalysis(deps);
   return new Resource('/api/hotspots', 'hotspots', deps.guard)
     .route(
       {
@@ -172,32 +248,7 @@ export function hotspotsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>):
           422: { description: 'study area too small for the resolution' },
         },
       },
-      async (c, { query }, db) => {
-        await fillPendingCells(sql, queries);
-        const settings = await loadSettings(db, queries);
-        const window: DayWindow = windowOrThrow(query.from, query.to, settings, MAX_WINDOW_DAYS);
-        const res = query.res ?? settings.res;
-        const k = query.k ?? settings.k;
-        const area = await studyArea(db, query, res);
-        const days = windowDays(window);
-        const [values] = await periodCounts(db, area, res, window.from, days, 1, settings, eventFilter(query));
-        const results = giStar(values!, h3Neighbours(area.cells, k));
-        const classes: Record<string, number> = Object.fromEntries([3, 2, 1, 0, -1, -2, -3].map((level) => [String(level), 0]));
-        for (const r of results) classes[String(r.class)]! += 1;
-        const cells = area.cells
-          .map((cell, i) => ({ cell, n: values![i]!, z: round(results[i]!.z), p: sig(results[i]!.p), q: sig(results[i]!.q), class: results[i]!.class }))
-          .sort((a, b) => b.z - a.z || (a.cell < b.cell ? -1 : 1));
-        return c.json({
-          res,
-          k,
-          window: { from: window.from, to: window.to, days, timezone: settings.timezone },
-          area: area.json,
-          n: cells.length,
-          events: values!.reduce((s, v) => s + v, 0),
-          classes,
-          cells,
-        });
-      },
+      async (c, { query }, db) => c.json(await gistar(db, query)),
     )
     .route(
       {
@@ -213,44 +264,6 @@ export function hotspotsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>):
           422: { description: 'study area too small for the resolution' },
         },
       },
-      async (c, { query }, db) => {
-        await fillPendingCells(sql, queries);
-        const settings = await loadSettings(db, queries);
-        const periodDays = query.period_days ?? settings.periodDays;
-        const periods = query.periods ?? settings.periods;
-        const to = query.to ?? settings.today;
-        const start = addDays(to, 1 - periodDays * periods);
-        windowOrThrow(start, to, settings, MAX_WINDOW_DAYS, ['period_days', 'periods']);
-        const res = query.res ?? settings.res;
-        const k = query.k ?? settings.k;
-        const area = await studyArea(db, query, res);
-        const counts = await periodCounts(db, area, res, start, periodDays, periods, settings, eventFilter(query));
-        const results = emergingHotspots(counts, h3Neighbours(area.cells, k));
-        const patterns: Record<string, number> = {};
-        const cells = results.map((r, i) => {
-          const key = r.spot ? `${r.pattern}_${r.spot}` : 'none';
-          patterns[key] = (patterns[key] ?? 0) + 1;
-          return {
-            cell: area.cells[i]!,
-            counts: r.counts,
-            z: r.z.map((v) => round(v)),
-            classes: r.classes,
-            trend: { s: r.trend.s, variance: round(r.trend.variance), z: round(r.trend.z), p: sig(r.trend.p) },
-            pattern: r.pattern,
-            spot: r.spot,
-          };
-        });
-        return c.json({
-          res,
-          k,
-          area: area.json,
-          timezone: settings.timezone,
-          periods: Array.from({ length: periods }, (_, t) => ({ from: addDays(start, t * periodDays), to: addDays(start, (t + 1) * periodDays - 1) })),
-          trend_alpha: TREND_ALPHA,
-          n: cells.length,
-          patterns,
-          cells,
-        });
-      },
+      async (c, { query }, db) => c.json(await emerging(db, query)),
     );
 }

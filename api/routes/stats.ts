@@ -47,6 +47,10 @@ const windowShape = {
 };
 const limitParam = z.coerce.number().int().positive().optional().describe(`rows per list (default ${DEFAULT_LIST_LIMIT}, max ${MAX_LIST_LIMIT})`);
 const windowQuery = z.object(windowShape).strict();
+export const MAX_TREND_DAYS = 90;
+const dailyTrendQuery = z.object({ days: z.coerce.number().int().min(2).max(MAX_TREND_DAYS).optional().describe('days ending today (default 30)') }).strict();
+/** Closure in the trend is over a trailing window of this many days (single days are too noisy). */
+export const TREND_CLOSURE_DAYS = 7;
 const gridQuery = z.object({ ...windowShape, limit: limitParam }).strict();
 const trendQuery = z
   .object({ months: z.coerce.number().int().min(2).max(MAX_TREND_MONTHS).optional().describe(`calendar months, the current one last (default ${DEFAULT_TREND_MONTHS})`) })
@@ -157,6 +161,65 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
           return list;
         });
         return c.json({ window, rows: out });
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/trend',
+        summary: '指标趋势（大屏）/ daily sub-district series: events, trailing 7-day closure rate, visit coverage, patrol coverage; events by type and by hour',
+        access: AGGREGATES,
+        query: dailyTrendQuery,
+        responses: {
+          200: {
+            description: 'one row per day (oldest first), plus events of the window by type and by local hour',
+            schema: z.object({
+              from: z.string(), to: z.string(), timezone: z.string(), registration_rate: z.number().nullable(),
+              days: z.array(z.object({ day: z.string(), events_reported: z.number(), closure_rate: z.number().nullable(), visit_coverage_rate: z.number().nullable(), patrol_coverage: z.number().nullable() }).loose()),
+              by_type: z.array(z.object({ type: z.string(), events: z.number() })),
+              by_hour: z.array(z.number()).describe('24 counts, local hours 0..23'),
+            }),
+          },
+          400: invalidInputResponse,
+        },
+      },
+      async (c, { query }, db) => {
+        const n = query.days ?? 30;
+        const grids = (await visibleGrids(db, sql)) ?? (await sql<{ id: number }[]>`SELECT id FROM grid`).map((g) => g.id);
+        await refreshKpi(sql);
+        const { today, timezone, series, registration } = await readKpi(sql, async (tx) => {
+          const w = await resolveWindow(tx, queries, {});
+          const from = new Date(Date.parse(`${w.today}T00:00:00Z`) - (n - 1 + TREND_CLOSURE_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+          const rows = await queries.run<{ day: string; events_reported: number; events_due: number; events_closed: number; visit_need: number; visit_covered: number; patrol_coverage: number | null }>(
+            tx, 'stats_trend', [from, w.today, grids] as never[]);
+          const sd = await kpiRows(tx, queries, 'subdistrict', w, null, grids);
+          const regs = sd.reduce((a, r) => [a[0]! + r.registered, a[1]! + r.addresses], [0, 0]);
+          return { today: w.today, timezone: w.timezone, series: rows, registration: regs[1]! > 0 ? regs[0]! / regs[1]! : null };
+        });
+        const days = series.slice(TREND_CLOSURE_DAYS - 1).map((r, i) => {
+          const trailing = series.slice(i, i + TREND_CLOSURE_DAYS);
+          const due = trailing.reduce((s, x) => s + x.events_due, 0);
+          const closed = trailing.reduce((s, x) => s + x.events_closed, 0);
+          return {
+            day: r.day, events_reported: r.events_reported, events_due: r.events_due, events_closed: r.events_closed,
+            closure_rate: due > 0 ? closed / due : null,
+            visit_coverage_rate: r.visit_need > 0 ? r.visit_covered / r.visit_need : null,
+            patrol_coverage: r.patrol_coverage,
+          };
+        });
+        const from = days[0]?.day ?? today;
+        const counts = await queries.run<{ type: string; hour: number; events: number }>(db, 'stats_events_by_hour', [from, today]);
+        const byType = new Map<string, number>();
+        const byHour = new Array<number>(24).fill(0);
+        for (const r of counts) {
+          byType.set(r.type, (byType.get(r.type) ?? 0) + r.events);
+          byHour[r.hour]! += r.events;
+        }
+        return c.json({
+          from, to: today, timezone, registration_rate: registration, days,
+          by_type: [...byType.entries()].map(([type, events]) => ({ type, events })).sort((a, b) => b.events - a.events),
+          by_hour: byHour,
+        });
       },
     )
     .route(

@@ -19,3 +19,10 @@ export interface EventPoint {
   /** Arrived on the live feed recently: drawn larger. */
   fresh: boolean;
 }
+
+/** An H3 cell with a count (and a Gi* class for hot spots). */
+export interface HexCell {
+  cell: string;
+  n: number;
+  class?: number;
+}
