@@ -115,24 +115,39 @@ export async function benchKpi(ctx: BenchContext | (Omit<BenchContext, 'runs'> &
 
   // 1. KPI tables.
   const ours = await timeCalls(() => getJson(app, `/api/stats/grids?${window}`), runs);
-  const naiveRuns = Math.max(1, Math.min(3, runs));
+  log(`kpi: stats/grids all grids ${WINDOW_DAYS} d: p50 ${ours.p50.toFixed(1)} ms, p95 ${ours.p95.toFixed(1)} ms`);
+  // The naive KPI joins 20M fixes and 3M visits to the grids at request time: one run, cut off at
+  // NAIVE_TIMEOUT_S, in which case the baseline is a lower bound (and so is the ratio).
+  const naiveRuns = Math.max(1, Math.min(Number(process.env.BENCH_NAIVE_RUNS ?? 1), runs));
+  const naiveTimeoutS = Number(process.env.BENCH_NAIVE_TIMEOUT_S ?? 300);
   const naiveTimes: number[] = [];
-  let naive: { grid_id: number; addresses: number; registered: number }[] = [];
+  let naive: { grid_id: number; addresses: number; registered: number }[] | null = null;
+  let cutOff = false;
   for (let i = 0; i < naiveRuns; i++) {
     t = performance.now();
-    naive = await sql.begin(async (tx) => {
-      await tx`SET LOCAL jit = off`;
-      return queries.run<{ grid_id: number; addresses: number; registered: number }>(tx, 'stats_kpi_naive', [from, today, asOf]);
-    });
+    try {
+      naive = await sql.begin(async (tx) => {
+        await tx`SET LOCAL jit = off`;
+        await tx.unsafe(`SET LOCAL statement_timeout = '${naiveTimeoutS}s'`);
+        return queries.run<{ grid_id: number; addresses: number; registered: number }>(tx, 'stats_kpi_naive', [from, today, asOf]);
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code !== '57014') throw err;
+      cutOff = true;
+    }
     naiveTimes.push(performance.now() - t);
   }
   const fast = await getJson(app, `/api/stats/grids?${window}`);
-  const agree = fast.rows.length === naive.length && fast.rows.every((r, i) => r.addresses === naive[i]!.addresses && r.registered === naive[i]!.registered);
-  log(`kpi: ${fast.rows.length} grids, window ${from}..${today}; naive and maintained registration counts ${agree ? 'agree' : 'DIFFER'}`);
+  if (naive) {
+    const agree = fast.rows.length === naive.length && fast.rows.every((r, i) => r.addresses === naive![i]!.addresses && r.registered === naive![i]!.registered);
+    log(`kpi: ${fast.rows.length} grids, window ${from}..${today}; naive and maintained registration counts ${agree ? 'agree' : 'DIFFER'}`);
+  } else {
+    log(`kpi: the naive KPI did not finish within ${naiveTimeoutS} s (cut off): its time and the speed-up are lower bounds`);
+  }
   results.push({
     name: `stats/grids all grids ${WINDOW_DAYS} d`,
     ours,
-    baseline: { ...timing(naiveTimes), label: 'request-time ST_Intersects of addresses, events, visits, fixes with grids' },
+    baseline: { ...timing(naiveTimes), label: `request-time ST_Intersects of addresses, events, visits, fixes with grids${cutOff ? ` (cut off at ${naiveTimeoutS} s: ≥)` : ''}` },
     targetP50: 100,
   });
   results.push({ name: `stats/communities ${WINDOW_DAYS} d`, ours: await timeCalls(() => getJson(app, `/api/stats/communities?${window}`), runs) });
