@@ -42,6 +42,14 @@ test('a patrol leader generates a plan, drags a stop, publishes, prints the shee
   expect(now.lon).toBeGreaterThan(was.lon);
   expect(now.lat).toBeLessThan(was.lat);
 
+  // Add a manual stop by clicking the map: appended to team 1.
+  const count = await stops.count();
+  await panel.getByTestId('plan-add-stop').click();
+  await page.mouse.click(700, 420);
+  await expect(panel.getByTestId('plan-version')).toHaveText(/3$/);
+  await expect(stops).toHaveCount(count + 1);
+  await expect(panel.getByTestId('plan-stops-1')).toContainText('人工添加');
+
   await panel.getByTestId('plan-approve').click();
   await expect(panel.getByTestId('plan-state')).toHaveAttribute('data-state', 'approved');
   await panel.getByTestId('plan-publish').click();
@@ -82,5 +90,7 @@ test('a patrol leader generates a plan, drags a stop, publishes, prints the shee
   await panel.getByTestId('plan-verify').click();
   await expect(panel.getByTestId('plan-completion')).toHaveText(`${Math.round(compliance.completion * 1000) / 10}%`);
   expect(compliance.completion).toBeGreaterThan(0);
+  await panel.getByTestId('plan-history').click();
+  await expect(panel.getByTestId('plan-history-list')).toContainText('前14天');
   await page.screenshot({ path: 'test-results/artifacts/patrol-plan.png' });
 });

@@ -45,6 +45,11 @@ export interface Compliance {
   target_cells_passed: number;
 }
 
+export interface HistoryRow {
+  id: number; name: string; shift_start: string; target_cells: number; days: number;
+  before: number; after: number; change: number | null; p_value: number; verdict: 'fell' | 'rose' | 'no_clear_change' | 'too_few';
+}
+
 export interface GenerateRequest {
   community_id: number;
   date: string;
@@ -79,6 +84,7 @@ export const plans = {
   transition: (id: number, action: 'approve' | 'publish' | 'archive' | 'reopen', version: number) =>
     call<PlanDetail>('POST', `/api/patrol-plans/${id}/transitions`, { action, expected_version: version }),
   compliance: (id: number) => call<Compliance>('GET', `/api/patrol-plans/${id}/compliance`),
+  history: (communityId?: number) => call<{ days: number; plans: HistoryRow[] }>('GET', `/api/patrol-plans/history${communityId ? `?community_id=${communityId}` : ''}`),
 };
 
 export const TEAM_COLOURS: [number, number, number][] = [[255, 209, 102], [82, 196, 26], [64, 169, 255], [255, 122, 69], [179, 127, 235], [19, 194, 194]];
