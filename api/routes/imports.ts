@@ -26,6 +26,8 @@ export function importsResource(deps: Deps): Resource {
     {
       method: 'post', path: '/:kind', summary: '数据导入（multipart: file, options）/ import a file (multipart form: file, options JSON)',
       access: { kind: 'session', roles: ['command'] },
+      // The import itself runs in the importer's own transaction, bounded by its byte/record limits.
+      timeout: 'import',
       params: z.object({ kind: z.enum(IMPORT_KINDS) }),
       responses: {
         200: { description: 'the import report (ok: true)' },
@@ -90,6 +92,7 @@ export function exportsResource(deps: Deps): Resource {
     {
       method: 'get', path: '/:kind', summary: '数据导出（GeoJSON、CSV、Shapefile），限本人辖区 / export grids, addresses or events of your jurisdiction',
       access: { kind: 'session', roles: EXPORT_ROLES },
+      timeout: 'analytics',
       params: z.object({ kind: z.enum(EXPORT_KINDS) }),
       query: z.object({ format: z.enum(EXPORT_FORMATS).default('geojson') }).strict(),
       responses: { 200: { description: 'the file' }, 400: { description: 'bad kind or format' } },
