@@ -99,8 +99,9 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, location: 
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!type.toLowerCase().startsWith('application/json')) {
+  // The media type itself, not a prefix: `application/jsonx` or `application/json-seq` are not JSON bodies.
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
     throw new ApiError(415, 'unsupported_media_type', 'request body must be application/json');
   }
   const length = Number(c.req.header('content-length') ?? '0');
