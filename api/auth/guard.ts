@@ -65,7 +65,11 @@ export function createGuard(deps: GuardDeps): Guard {
         if (!auth.token.scopes.includes(access.scope)) {
           throw new ApiError(403, 'forbidden', `the token lacks the scope ${access.scope}`, { required: access.scope });
         }
-        return fn(deps.sql);
+        // Machine clients (device ingest, sync) get one transaction with the route's statement timeout too.
+        return deps.sql.begin(async (tx) => {
+          await tx`SELECT set_config('statement_timeout', ${String(Math.round(opts?.statementTimeoutMs ?? 10_000))}, true)`;
+          return fn(tx);
+        }) as Promise<Response>;
       }
       if (!auth || auth.kind !== 'user') throw new ApiError(401, 'unauthenticated', '请先登录 / log in first');
       const { user } = auth;

@@ -106,6 +106,23 @@ describe('request limits', () => {
     expect((await errorOf(res)).code).toBe('timeout');
   });
 
+  it('token routes run in a transaction with the statement timeout of their class', async () => {
+    const { createGuard } = await import('../auth/guard.ts');
+    const { DEFAULT_AUTH_CONFIG, systemClock } = await import('../auth/types.ts');
+    const { QueryCatalog } = await import('../db/queries.ts');
+    const { Hono } = await import('hono');
+    const guard = createGuard({ sql: db.sql, queries: new QueryCatalog(), clock: systemClock, authConfig: DEFAULT_AUTH_CONFIG });
+    const probe = new Hono<import('./env.ts').AppEnv>();
+    probe.get('/', (c) => {
+      c.set('auth', { kind: 'token', token: { id: 1, name: 't', scopes: ['gps:ingest'] } });
+      return guard.run(c, { kind: 'token', scope: 'gps:ingest' }, 'post', async (tx) => {
+        const [row] = await tx<{ statement_timeout: string }[]>`SHOW statement_timeout`;
+        return c.text(row!.statement_timeout);
+      }, { statementTimeoutMs: 1234 });
+    });
+    expect(await (await probe.request('/')).text()).toBe('1234ms');
+  });
+
   it('the pool is bounded', () => {
     expect((db.sql as unknown as { options: { max: number } }).options.max).toBe(4);
   });
