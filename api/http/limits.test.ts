@@ -123,6 +123,21 @@ describe('request limits', () => {
     expect(await (await probe.request('/')).text()).toBe('1234ms');
   });
 
+  it('an upload’s import transaction has a statement timeout too: a wait past it is cancelled (57014)', async () => {
+    const { runImport } = await import('../../geodata/import/index.ts');
+    const holder = await db.sql.reserve();
+    try {
+      await holder`SELECT pg_advisory_lock(74202503)`; // the importer's lock, held by "another import"
+      const bytes = new TextEncoder().encode('code,address,lon,lat\nA1,一号,113.51,33.29\n');
+      const err = await runImport(db.sql, { kind: 'addresses', input: { fileName: 'a.csv', bytes }, statementTimeoutMs: 300 })
+        .then(() => null, (e: unknown) => e);
+      expect((err as { code?: string } | null)?.code).toBe('57014');
+    } finally {
+      await holder`SELECT pg_advisory_unlock(74202503)`;
+      holder.release();
+    }
+  });
+
   it('the pool is bounded', () => {
     expect((db.sql as unknown as { options: { max: number } }).options.max).toBe(4);
   });
