@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Sql } from 'postgres';
 import { authenticate, createGuard } from './auth/guard.ts';
@@ -21,7 +22,10 @@ import { personsResource } from './routes/persons.ts';
 import { tokensResource } from './routes/tokens.ts';
 import { communitiesResource } from './routes/communities.ts';
 import { gridsResource } from './routes/grids.ts';
-import { healthResource } from './routes/health.ts';
+import { healthResource, readyResource } from './routes/health.ts';
+import type { RequestLog } from './http/log.ts';
+import { MAX_UPLOAD_BYTES } from './routes/imports.ts';
+import { MAX_JSON_BODY_BYTES } from './http/resource.ts';
 import { heatResource } from './routes/heat.ts';
 import { hotspotsResource } from './routes/hotspots.ts';
 import { eventHistogramResource, incidentPointsResource } from './routes/incidents.ts';
@@ -49,7 +53,15 @@ export interface AppOptions {
   /** How to find the caller's address; the default is the TCP peer (set TRUST_PROXY=1 behind a proxy). */
   clientIp?: (c: Context<AppEnv>) => string;
   log?: (err: unknown) => void;
+  /** One structured line per API request (method, path, status, ms, request id); none when unset. */
+  requestLog?: RequestLog;
   feed?: FeedHub;
+}
+
+function tooLarge(limit: number) {
+  return () => {
+    throw new ApiError(413, 'body_too_large', `request body exceeds ${limit} bytes`, { limit });
+  };
 }
 
 function peerAddress(c: Context<AppEnv>): string {
@@ -74,6 +86,7 @@ export function createApp(opts: AppOptions): App {
   const deps: Deps = { sql: opts.sql, queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress, feed };
   const resources: Resource[] = [
     healthResource(deps),
+    readyResource(deps),
     authResource(deps),
     tokensResource(deps),
     auditResource(deps),
@@ -103,12 +116,34 @@ export function createApp(opts: AppOptions): App {
   const document = openApiDocument(routes, { title: '警网一张图 API', version: '0.1.0' });
 
   const app = new Hono<AppEnv>();
+  const requestLog = opts.requestLog;
   app.use('/api/*', async (c, next) => {
-    c.header('x-request-id', c.req.header('x-request-id') ?? randomUUID());
+    const started = performance.now();
+    // A caller's id is kept only when it is short and plain, so it cannot forge log lines.
+    const given = c.req.header('x-request-id');
+    const requestId = given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    c.header('x-request-id', requestId);
     c.header('cache-control', 'no-store');
     c.set('clientIp', deps.clientIp(c));
-    await next();
+    try {
+      await next();
+    } finally {
+      if (requestLog) {
+        const auth = c.get('auth');
+        requestLog({
+          msg: 'request', request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          ...(auth?.kind === 'user' ? { user: auth.user.username } : auth?.kind === 'token' ? { token: auth.token.id } : {}),
+          ip: c.get('clientIp'),
+        });
+      }
+    }
   });
+  // The byte stream itself is capped (also for chunked bodies without Content-Length): uploads to
+  // the importer up to MAX_UPLOAD_BYTES, every other body up to MAX_JSON_BODY_BYTES.
+  const uploadLimit = bodyLimit({ maxSize: MAX_UPLOAD_BYTES, onError: tooLarge(MAX_UPLOAD_BYTES) });
+  const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BODY_BYTES, onError: tooLarge(MAX_JSON_BODY_BYTES) });
+  app.use('/api/*', (c, next) => (c.req.path.startsWith('/api/imports/') ? uploadLimit : jsonLimit)(c, next));
   app.use('/api/*', authenticate({ sql: deps.sql, queries: deps.queries, clock, authConfig }));
   for (const r of resources) app.route(r.base, r.router);
   app.get('/api/openapi.json', (c) => c.json(document));

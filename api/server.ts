@@ -12,6 +12,7 @@ import { startOverdueScheduler } from './events/scheduler.ts';
 import { systemClock } from './auth/types.ts';
 import { WEB_DIST, buildWeb, webBuildIsCurrent } from './web-build.ts';
 import { relative } from 'node:path';
+import { jsonLogger, type RequestLog } from './http/log.ts';
 
 export interface ServerOptions {
   port: number;
@@ -22,6 +23,8 @@ export interface ServerOptions {
   seedDemo?: boolean;
   buildWeb: boolean;
   log: (msg: string) => void;
+  /** Per-request structured log; default: JSON lines on stdout. */
+  requestLog?: RequestLog;
 }
 
 export interface RunningServer {
@@ -55,7 +58,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const queries = new QueryCatalog();
-  const { app: api, feed } = createApp({ sql: database.sql, queries, database });
+  const { app: api, feed } = createApp({ sql: database.sql, queries, database, requestLog: opts.requestLog ?? jsonLogger() });
   const scheduler = startOverdueScheduler({ sql: database.sql, queries, clock: systemClock, feed, log });
   const app = new Hono();
   app.route('/', api);

@@ -44,10 +44,12 @@ function sameOrigin(c: Context<AppEnv>): boolean {
 }
 
 /** Runs `fn` in one transaction as the user's scoped database role (row-level security applies). */
-export function runScoped<T>(sql: Sql, user: SessionUser, clientIp: string, fn: (db: Db) => Promise<T>): Promise<T> {
+export function runScoped<T>(sql: Sql, user: SessionUser, clientIp: string, fn: (db: Db) => Promise<T>, statementTimeoutMs = 10_000): Promise<T> {
   const role = isAggregateOnly(user.roles) ? 'jw_analyst' : 'jw_staff';
   return sql.begin(async (tx) => {
-    await tx`SELECT set_config('jw.user_id', ${String(user.id)}, true), set_config('jw.client_ip', ${clientIp}, true)`;
+    // statement_timeout is transaction-local (like SET LOCAL): the pooled connection keeps its default.
+    await tx`SELECT set_config('jw.user_id', ${String(user.id)}, true), set_config('jw.client_ip', ${clientIp}, true),
+                    set_config('statement_timeout', ${String(Math.round(statementTimeoutMs))}, true)`;
     await tx.unsafe(`SET LOCAL ROLE ${role}`);
     return fn(tx);
   }) as Promise<T>;
@@ -55,7 +57,7 @@ export function runScoped<T>(sql: Sql, user: SessionUser, clientIp: string, fn: 
 
 export function createGuard(deps: GuardDeps): Guard {
   return {
-    async run(c, access: Access, method: Method, fn) {
+    async run(c, access: Access, method: Method, fn, opts) {
       if (access.kind === 'public') return fn(deps.sql);
       const auth = c.get('auth');
       if (access.kind === 'token') {
@@ -63,7 +65,11 @@ export function createGuard(deps: GuardDeps): Guard {
         if (!auth.token.scopes.includes(access.scope)) {
           throw new ApiError(403, 'forbidden', `the token lacks the scope ${access.scope}`, { required: access.scope });
         }
-        return fn(deps.sql);
+        // Machine clients (device ingest, sync) get one transaction with the route's statement timeout too.
+        return deps.sql.begin(async (tx) => {
+          await tx`SELECT set_config('statement_timeout', ${String(Math.round(opts?.statementTimeoutMs ?? 10_000))}, true)`;
+          return fn(tx);
+        }) as Promise<Response>;
       }
       if (!auth || auth.kind !== 'user') throw new ApiError(401, 'unauthenticated', '请先登录 / log in first');
       const { user } = auth;
@@ -86,7 +92,7 @@ export function createGuard(deps: GuardDeps): Guard {
       if (access.stream) return fn(deps.sql);
       const afterCommit: (() => void)[] = [];
       c.set('afterCommit', afterCommit);
-      const response = await runScoped(deps.sql, user, c.get('clientIp'), fn);
+      const response = await runScoped(deps.sql, user, c.get('clientIp'), fn, opts?.statementTimeoutMs);
       for (const f of afterCommit) f();
       return response;
     },

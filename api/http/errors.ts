@@ -58,8 +58,18 @@ export function fromDatabaseError(err: PgErrorLike): ApiError | null {
     case '22007':
     case '22008':
       return new ApiError(400, 'invalid_value', err.message, where);
-    case '57014':
-      return new ApiError(503, 'timeout', 'the query took too long and was cancelled', undefined);
+    case '22021': // invalid byte sequence (e.g. a NUL character in text)
+    case '22P05': // untranslatable character
+    case '22001': // string too long for its column
+    case '54000': // program limit exceeded (e.g. a value too big to index)
+      return new ApiError(400, 'invalid_value', err.message, where);
+    case '57014': // statement_timeout or a cancel: the statement was stopped, the transaction rolled back
+      return new ApiError(503, 'timeout', 'the query took too long and was cancelled; try again or narrow the request', undefined);
+    case '53300': // too many connections
+    case '57P01': // admin shutdown (database restarting)
+    case '57P02':
+    case '57P03': // cannot connect now (starting up)
+      return new ApiError(503, 'database_unavailable', 'the database is unavailable for the moment; try again', { code: err.code });
     case '42501':
       return new ApiError(403, 'refused', err.message, where);
     default:
@@ -67,10 +77,19 @@ export function fromDatabaseError(err: PgErrorLike): ApiError | null {
   }
 }
 
+/** postgres.js and Node codes for a connection that could not be made or was lost. */
+const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+]);
+
 export function errorResponse(c: Context, err: unknown, log: (e: unknown) => void = console.error): Response {
   let apiError: ApiError | null = null;
   if (err instanceof ApiError) apiError = err;
   else if (isPgError(err)) apiError = fromDatabaseError(err);
+  else if (CONNECTION_ERRORS.has((err as { code?: string } | null)?.code ?? '')) {
+    log(err);
+    apiError = new ApiError(503, 'database_unavailable', 'the database is unavailable for the moment; try again', { code: (err as { code: string }).code });
+  }
   else if (err instanceof SyntaxError) apiError = new ApiError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
   if (!apiError) {
     log(err);
@@ -78,5 +97,7 @@ export function errorResponse(c: Context, err: unknown, log: (e: unknown) => voi
   }
   const body: ErrorBody = { error: { code: apiError.code, message: apiError.message } };
   if (apiError.details !== undefined) body.error.details = apiError.details;
+  // A database that is busy or restarting: clients (and devices retrying) should come back later.
+  if (apiError.status === 503) c.header('retry-after', '5');
   return c.json(body, apiError.status);
 }

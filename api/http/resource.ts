@@ -24,7 +24,18 @@ export interface RouteSpec {
   query?: z.ZodType;
   body?: z.ZodType;
   responses: Record<number, ResponseSpec>;
+  /** How long one SQL statement of this route may run (see STATEMENT_TIMEOUT_MS). */
+  timeout: TimeoutClass;
 }
+
+/**
+ * Route classes and their `statement_timeout`, set with SET LOCAL in the request's scoped
+ * transaction: a runaway query is cancelled (57014, answered 503) instead of holding a pooled
+ * connection. Analytics (heat, hot spots, statistics, patrol planning, exports) get longer.
+ */
+export const STATEMENT_TIMEOUT_MS = { read: 10_000, write: 10_000, analytics: 30_000, import: 300_000 } as const;
+export type TimeoutClass = keyof typeof STATEMENT_TIMEOUT_MS;
+const ANALYTICS_TAGS: ReadonlySet<string> = new Set(['heat', 'hotspots', 'stats', 'patrol-plans']);
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -39,11 +50,33 @@ type Handler<P, Q, B> = (c: Context<AppEnv>, input: Input<P, Q, B>, db: Db) => R
 
 /** Checks a route's access rule and runs the request with the right database handle. */
 export interface Guard {
-  run(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>): Promise<Response>;
+  run(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>, opts?: { statementTimeoutMs?: number }): Promise<Response>;
 }
 
-/** Largest JSON body any route reads; uploads get their own limit. */
-const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
+/**
+ * Largest JSON body any route reads (a grid's MultiPolygon is the biggest legitimate one); uploads
+ * get their own limit (MAX_UPLOAD_BYTES). app.ts also caps the byte stream itself with bodyLimit.
+ */
+export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
+/** Deepest nesting of arrays/objects a JSON body may have (a MultiPolygon needs 6 under its body). */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether the JSON text nests arrays/objects deeper than `max` (strings are skipped). O(n), no recursion. */
+export function jsonTooDeep(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x7d || ch === 0x5d) depth--;
+  }
+  return false;
+}
 
 function zodDetails(error: z.ZodError, location: string) {
   return error.issues.map((issue) => ({
@@ -66,23 +99,63 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, location: 
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!type.toLowerCase().startsWith('application/json')) {
+  // The media type itself, not a prefix: `application/jsonx` or `application/json-seq` are not JSON bodies.
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
     throw new ApiError(415, 'unsupported_media_type', 'request body must be application/json');
   }
   const length = Number(c.req.header('content-length') ?? '0');
   if (length > MAX_JSON_BODY_BYTES) {
     throw new ApiError(413, 'body_too_large', `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
   }
-  const text = await c.req.text();
-  if (text.length > MAX_JSON_BODY_BYTES) {
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > MAX_JSON_BODY_BYTES) {
     throw new ApiError(413, 'body_too_large', `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
   }
+  let text: string;
   try {
-    return JSON.parse(text);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(400, 'invalid_encoding', 'request body is not valid UTF-8');
+  }
+  // Checked before parsing, so a deeply nested body never reaches JSON.parse, zod or the database.
+  if (jsonTooDeep(text, MAX_JSON_DEPTH)) {
+    throw new ApiError(400, 'json_too_deep', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
   }
+  const bad = unstorableString(value, '');
+  if (bad !== null) {
+    throw new ApiError(400, 'invalid_encoding', `${bad || '(root)'}: text must not contain NUL characters or unpaired UTF-16 surrogates`, { path: bad });
+  }
+  return value;
+}
+
+/**
+ * The path of the first string (value or key) PostgreSQL could not store faithfully: a NUL
+ * character, or an unpaired surrogate (`"\ud800"`), which would otherwise be replaced silently.
+ * Depth is already bounded by MAX_JSON_DEPTH, so the recursion is too.
+ */
+function unstorableString(v: unknown, path: string): string | null {
+  if (typeof v === 'string') return v.includes('\u0000') || /\p{Cs}/u.test(v) ? path : null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = unstorableString(v[i], `${path}${path ? '.' : ''}${i}`);
+      if (bad !== null) return bad;
+    }
+  } else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const p = `${path}${path ? '.' : ''}${k}`;
+      if (unstorableString(k, p) !== null) return p;
+      const bad = unstorableString(x, p);
+      if (bad !== null) return bad;
+    }
+  }
+  return null;
 }
 
 /**
@@ -96,11 +169,12 @@ export class Resource {
   constructor(readonly base: string, readonly tag: string, private readonly guard: Guard) {}
 
   route<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-    spec: { method: Method; path: string; summary: string; access: Access; params?: P; query?: Q; body?: B; responses: Record<number, ResponseSpec> },
+    spec: { method: Method; path: string; summary: string; access: Access; params?: P; query?: Q; body?: B; responses: Record<number, ResponseSpec>; timeout?: TimeoutClass },
     handler: Handler<P, Q, B>,
   ): this {
     const fullPath = (this.base + (spec.path === '/' ? '' : spec.path)) || '/';
-    const entry: RouteSpec = { method: spec.method, path: fullPath, summary: spec.summary, tags: [this.tag], access: spec.access, responses: spec.responses };
+    const timeout: TimeoutClass = spec.timeout ?? (ANALYTICS_TAGS.has(this.tag) ? 'analytics' : spec.method === 'get' ? 'read' : 'write');
+    const entry: RouteSpec = { method: spec.method, path: fullPath, summary: spec.summary, tags: [this.tag], access: spec.access, responses: spec.responses, timeout };
     if (spec.params) entry.params = spec.params;
     if (spec.query) entry.query = spec.query;
     if (spec.body) entry.body = spec.body;
@@ -114,7 +188,7 @@ export class Resource {
           body: spec.body ? parseOrThrow(spec.body, await readJson(c), 'body') : undefined,
         } as Input<P, Q, B>;
         return handler(c, input, db);
-      }),
+      }, { statementTimeoutMs: STATEMENT_TIMEOUT_MS[timeout] }),
     );
     return this;
   }

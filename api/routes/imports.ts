@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { CASE_ROLES, isAggregateOnly, type Role } from '../auth/types.ts';
 import { ApiError } from '../http/errors.ts';
-import { Resource } from '../http/resource.ts';
+import { Resource, STATEMENT_TIMEOUT_MS } from '../http/resource.ts';
 import { EXPORT_FORMATS, EXPORT_KINDS, runExport } from '../../geodata/export/index.ts';
 import { IMPORT_KINDS, profileSchema, runImport } from '../../geodata/import/index.ts';
 
@@ -26,6 +26,8 @@ export function importsResource(deps: Deps): Resource {
     {
       method: 'post', path: '/:kind', summary: '数据导入（multipart: file, options）/ import a file (multipart form: file, options JSON)',
       access: { kind: 'session', roles: ['command'] },
+      // The import runs in the importer's own transaction, which gets this class's statement_timeout.
+      timeout: 'import',
       params: z.object({ kind: z.enum(IMPORT_KINDS) }),
       responses: {
         200: { description: 'the import report (ok: true)' },
@@ -65,7 +67,10 @@ export function importsResource(deps: Deps): Resource {
         options = parsed.data;
       }
       const actor = auth?.kind === 'user' ? auth.user.username : 'unknown';
-      const report = await runImport(deps.sql, { kind: params.kind, input: { fileName: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }, options: { ...options, actor } });
+      const report = await runImport(deps.sql, {
+        kind: params.kind, input: { fileName: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }, options: { ...options, actor },
+        statementTimeoutMs: STATEMENT_TIMEOUT_MS.import,
+      });
       if (!report.ok) {
         const first = report.errors[0];
         throw new ApiError(422, 'import_refused',
@@ -90,6 +95,7 @@ export function exportsResource(deps: Deps): Resource {
     {
       method: 'get', path: '/:kind', summary: '数据导出（GeoJSON、CSV、Shapefile），限本人辖区 / export grids, addresses or events of your jurisdiction',
       access: { kind: 'session', roles: EXPORT_ROLES },
+      timeout: 'analytics',
       params: z.object({ kind: z.enum(EXPORT_KINDS) }),
       query: z.object({ format: z.enum(EXPORT_FORMATS).default('geojson') }).strict(),
       responses: { 200: { description: 'the file' }, 400: { description: 'bad kind or format' } },

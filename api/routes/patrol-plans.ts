@@ -89,9 +89,16 @@ export function patrolPlansResource(deps: Deps): Resource {
       {
         method: 'post', path: '/generate', summary: '生成精准巡防方案：热点减去近期巡防覆盖，加上待巡重点部位，分组排线 / generate a draft plan',
         access: { kind: 'session', roles: PLANNERS }, body: generateBody,
-        responses: { 201: { description: 'the draft plan' }, 400: invalidInputResponse, 422: { description: 'the area holds no grid you may plan for' } },
+        responses: { 201: { description: 'the draft plan' }, 400: invalidInputResponse, 422: { description: 'the area holds no grid you may plan for, or the polygon is not valid' } },
       },
       async (c, { body }, db) => {
+        if (body.polygon) {
+          // Checked like a grid's boundary: an invalid polygon would make GEOS fail (500) or plan over nothing.
+          const [validity] = await queries.run<{ valid: boolean; reason: string; location: string | null }>(db, 'geometry_validity', [JSON.stringify(body.polygon)]);
+          if (validity && !validity.valid) {
+            throw new ApiError(422, 'invalid_geometry', `polygon is not valid: ${validity.reason}`, { field: 'polygon', reason: validity.reason, location: validity.location });
+          }
+        }
         const result = await generatePlan(db, sql, queries, body, actorOf(c));
         return c.json({ ...(await loadPlan(db, result.planId)), dropped: result.dropped, candidates: result.candidates }, 201);
       },

@@ -183,6 +183,8 @@ async function execute(
 
   try {
     await sql.begin(async (tx) => {
+      // Set first, so waiting for another import's lock is bounded too (57014 is thrown, not reported).
+      if (request.statementTimeoutMs) await tx`SELECT set_config('statement_timeout', ${String(Math.round(request.statementTimeoutMs))}, true)`;
       await tx`SELECT pg_advisory_xact_lock(${IMPORT_LOCK_KEY})`;
       if (kind !== 'gps-fixes') {
         await createStage(tx, candidates, spec.parent?.field ?? (spec.references ? 'address' : undefined), (done) => progress({ phase: 'validate', done, total }));

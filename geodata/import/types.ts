@@ -201,4 +201,6 @@ export interface ImportRequest {
   kind: ImportKind;
   input: ImportInput;
   options?: ImportOptions;
+  /** statement_timeout of the import's transaction (the server's upload sets one; the CLI does not). */
+  statementTimeoutMs?: number;
 }
