@@ -161,3 +161,21 @@ export function readKpi<T>(sql: Sql, fn: (tx: Db) => Promise<T>): Promise<T> {
     return fn(tx);
   }) as Promise<T>;
 }
+
+/**
+ * The current cycle's KPIs of some grids, for exports: derived tables brought up to date, then the
+ * grid rows read as the owner (the caller has already limited the ids to what it may see).
+ */
+export function gridKpiLookup(sql: Sql, queries: QueryCatalog, refresh: (sql: Sql) => Promise<void>) {
+  return async (gridIds: number[]) => {
+    await refresh(sql);
+    const rows = await readKpi(sql, async (tx) => {
+      const w = await resolveWindow(tx, queries, {});
+      return (await kpiRows(tx, queries, 'grid', w, null, gridIds)).map((r) => ({ ...r, window: `${w.from}..${w.to}` }));
+    });
+    return new Map(rows.map((r) => [r.unit_id, {
+      window: r.window, registration_rate: r.registration_rate, visit_coverage_rate: r.visit_coverage_rate,
+      closure_rate: r.closure_rate, on_time_rate: r.on_time_rate, patrol_coverage: r.patrol_coverage,
+    }]));
+  };
+}

@@ -156,6 +156,22 @@ describe('exports scoped to the caller', () => {
     expect(audit).toMatchObject({ actor: 'worker', details: { rows: (await owner('address', grid)).length } });
   });
 
+  it("grid exports carry the current cycle's KPIs, the same as /api/stats/grids", async () => {
+    const worker = await Client.login(app, 'worker');
+    const grids = (await (await worker.get('/api/exports/grids?format=geojson')).json()) as Fc;
+    const stats = (await (await worker.get('/api/stats/grids')).json()) as { window: { from: string; to: string }; rows: Record<string, number | null>[] };
+    const [props] = grids.features.map((f) => f.properties);
+    const row = stats.rows.find((r) => r.unit_id === world.gridIds[1])!;
+    expect(props!.kpi_window).toBe(`${stats.window.from}..${stats.window.to}`);
+    for (const k of ['registration_rate', 'visit_coverage_rate', 'closure_rate', 'on_time_rate', 'patrol_coverage']) {
+      expect(props![k], k).toBe(row[k] === null ? null : Math.round(row[k]! * 10_000) / 10_000);
+    }
+    // Its one address has no 一标三实 records: registered 0 of 1.
+    expect(props!.registration_rate).toBe(0);
+    const csv = await (await worker.get('/api/exports/grids?format=csv')).text();
+    expect(csv.split('\r\n')[0]).toContain('registration_rate');
+  });
+
   it('an analyst exports every grid, address points and events, but no address text or event titles', async () => {
     const analyst = await Client.login(app, 'analyst');
     const grids = (await (await analyst.get('/api/exports/grids?format=geojson')).json()) as Fc;

@@ -4,6 +4,8 @@ import { CASE_ROLES, isAggregateOnly, type Role } from '../auth/types.ts';
 import { ApiError } from '../http/errors.ts';
 import { Resource, STATEMENT_TIMEOUT_MS } from '../http/resource.ts';
 import { EXPORT_FORMATS, EXPORT_KINDS, runExport } from '../../geodata/export/index.ts';
+import { refreshKpi } from '../patrol/derived.ts';
+import { gridKpiLookup } from '../patrol/kpi.ts';
 import { IMPORT_KINDS, profileSchema, runImport } from '../../geodata/import/index.ts';
 
 /** Uploads bigger than this are refused before their body is read. */
@@ -104,7 +106,7 @@ export function exportsResource(deps: Deps): Resource {
       const auth = c.get('auth');
       const user = auth?.kind === 'user' ? auth.user : null;
       const personal = user !== null && !isAggregateOnly(user.roles);
-      const out = await runExport(db, params.kind, query.format, { personal });
+      const out = await runExport(db, params.kind, query.format, { personal, gridKpis: gridKpiLookup(deps.sql, deps.queries, refreshKpi) });
       // The scoped role may not write the audit log; the owner records who took what.
       await deps.sql`
         INSERT INTO audit_log (actor, action, target_type, target_id, client_ip, details)

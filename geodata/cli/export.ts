@@ -6,6 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createSql } from '../../api/db/connect.ts';
+import { QueryCatalog } from '../../api/db/queries.ts';
+import { refreshKpi } from '../../api/patrol/derived.ts';
+import { gridKpiLookup } from '../../api/patrol/kpi.ts';
 import { EXPORT_FORMATS, EXPORT_KINDS, runExport, type ExportFormat, type ExportKind } from '../export/index.ts';
 
 const USAGE = `usage: export <${EXPORT_KINDS.join('|')}> <${EXPORT_FORMATS.join('|')}> <outfile>
@@ -28,7 +31,7 @@ async function main(): Promise<void> {
   }
   const sql = createSql(url, 2);
   try {
-    const r = await runExport(sql, kind as ExportKind, format as ExportFormat);
+    const r = await runExport(sql, kind as ExportKind, format as ExportFormat, { gridKpis: gridKpiLookup(sql, new QueryCatalog(), refreshKpi) });
     writeFileSync(out, r.bytes);
     process.stderr.write(`wrote ${r.count} ${kind} to ${out} (${r.bytes.length} bytes, ${r.contentType})\n`);
   } finally {

@@ -4,7 +4,7 @@ import { toCsv, type CsvValue } from './csv.ts';
 import { writeShapefile, zipShapefile, type DbfField } from './shapefile.ts';
 
 /**
- * Exporters for grids (with area), addresses and events, in GeoJSON, CSV (Excel-ready) and
+ * Exporters for grids (with area and, given a lookup, their KPIs), addresses and events, in GeoJSON, CSV (Excel-ready) and
  * zipped shapefile. Coordinates are WGS84 as stored.
  *
  * Rows are whatever the handle can read: the API passes a transaction scoped to the caller's
@@ -40,10 +40,27 @@ interface Table {
 
 const c = (name: string, dbf: DbfField): Column => ({ name, dbf });
 
-async function loadGrids(sql: Db): Promise<Table> {
-  const rows = await sql<{ code: string; name: string; community_code: string; community_name: string; area_m2: number; geom: string }[]>`
-    SELECT g.code, g.name, c.code AS community_code, c.name AS community_name, g.area_m2, ST_AsGeoJSON(g.geom, 15) AS geom
+/** The KPIs a grid export carries (rates 0..1, null when there is nothing to measure). */
+export interface GridKpis {
+  window: string;
+  registration_rate: number | null;
+  visit_coverage_rate: number | null;
+  closure_rate: number | null;
+  on_time_rate: number | null;
+  patrol_coverage: number | null;
+}
+
+const KPI_COLUMNS = ['registration_rate', 'visit_coverage_rate', 'closure_rate', 'on_time_rate', 'patrol_coverage'] as const;
+const KPI_DBF: Record<(typeof KPI_COLUMNS)[number], string> = {
+  registration_rate: 'reg_rate', visit_coverage_rate: 'visit_rate', closure_rate: 'close_rate', on_time_rate: 'ontime_rt', patrol_coverage: 'patrol_cov',
+};
+const round4 = (v: number | null) => (v === null ? null : Math.round(v * 10_000) / 10_000);
+
+async function loadGrids(sql: Db, kpis?: GridKpiLookup): Promise<Table> {
+  const rows = await sql<{ id: number; code: string; name: string; community_code: string; community_name: string; area_m2: number; geom: string }[]>`
+    SELECT g.id, g.code, g.name, c.code AS community_code, c.name AS community_name, g.area_m2, ST_AsGeoJSON(g.geom, 15) AS geom
     FROM grid g JOIN community c ON c.id = g.community_id ORDER BY g.code`;
+  const byGrid = kpis ? await kpis(rows.map((r) => r.id)) : null;
   return {
     geometry: 'polygon',
     columns: [
@@ -52,11 +69,16 @@ async function loadGrids(sql: Db): Promise<Table> {
       c('community_code', { name: 'community', type: 'C' }),
       c('community_name', { name: 'comm_name', type: 'C' }),
       c('area_m2', { name: 'area_m2', type: 'N', length: 18, decimals: 1 }),
+      ...(byGrid ? [c('kpi_window', { name: 'kpi_window', type: 'C' }), ...KPI_COLUMNS.map((k) => c(k, { name: KPI_DBF[k], type: 'N', length: 8, decimals: 4 }))] : []),
     ],
-    rows: rows.map((r) => ({
-      values: [r.code, r.name, r.community_code, r.community_name, Math.round(r.area_m2 * 10) / 10],
-      geometry: JSON.parse(r.geom) as MultiPolygon,
-    })),
+    rows: rows.map((r) => {
+      const k = byGrid?.get(r.id);
+      return {
+        values: [r.code, r.name, r.community_code, r.community_name, Math.round(r.area_m2 * 10) / 10,
+          ...(byGrid ? [k?.window ?? null, ...KPI_COLUMNS.map((col) => round4(k?.[col] ?? null))] : [])],
+        geometry: JSON.parse(r.geom) as MultiPolygon,
+      };
+    }),
   };
 }
 
@@ -122,15 +144,23 @@ async function loadEvents(sql: Db, personal: boolean): Promise<Table> {
   };
 }
 
-const LOADERS: Record<ExportKind, (sql: Db, personal: boolean) => Promise<Table>> = {
-  grids: (sql) => loadGrids(sql),
-  addresses: loadAddresses,
-  events: loadEvents,
+/**
+ * KPIs of some grids, supplied by the caller (the KPI engine lives in api/patrol and reads tables
+ * that scoped roles cannot): the export stays a map-free module.
+ */
+export type GridKpiLookup = (gridIds: number[]) => Promise<Map<number, GridKpis>>;
+
+const LOADERS: Record<ExportKind, (sql: Db, options: ExportOptions) => Promise<Table>> = {
+  grids: (sql, o) => loadGrids(sql, o.gridKpis),
+  addresses: (sql, o) => loadAddresses(sql, o.personal ?? true),
+  events: (sql, o) => loadEvents(sql, o.personal ?? true),
 };
 
 export interface ExportOptions {
   /** Include columns that can name or describe people (address text, event titles). Default true. */
   personal?: boolean;
+  /** When given, grid exports carry these KPIs (the current cycle). */
+  gridKpis?: GridKpiLookup;
 }
 
 function toWkt(g: Geometry): string {
@@ -184,5 +214,5 @@ export function renderTable(kind: ExportKind, format: ExportFormat, table: Table
 export async function runExport(sql: Db, kind: ExportKind, format: ExportFormat, options: ExportOptions = {}): Promise<ExportResult> {
   if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new TypeError(`unknown export kind "${kind}" (${EXPORT_KINDS.join(', ')})`);
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new TypeError(`unknown export format "${format}" (${EXPORT_FORMATS.join(', ')})`);
-  return renderTable(kind, format, await LOADERS[kind](sql, options.personal ?? true));
+  return renderTable(kind, format, await LOADERS[kind](sql, options));
 }
