@@ -33,6 +33,8 @@ import { searchResource } from './routes/search.ts';
 import { statsResource } from './routes/stats.ts';
 import { patrolPlansResource } from './routes/patrol-plans.ts';
 import { reportsResource } from './routes/reports.ts';
+import { evaluationResource } from './routes/evaluation.ts';
+import { trainingRecordsResource } from './routes/training-records.ts';
 import { jointDefensePointsResource } from './routes/joint-defense-points.ts';
 import { keyLocationsResource } from './routes/key-locations.ts';
 import { subdistrictsResource } from './routes/subdistricts.ts';
@@ -111,6 +113,8 @@ export function createApp(opts: AppOptions): App {
     patrolPlansResource(deps),
     searchResource(deps),
     reportsResource(deps),
+    evaluationResource(deps),
+    trainingRecordsResource(deps),
   ];
   const routes = resources.flatMap((r) => r.routes);
   const document = openApiDocument(routes, { title: '警网一张图 API', version: '0.1.0' });

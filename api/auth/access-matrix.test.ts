@@ -209,6 +209,19 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
   'get /api/reports/daily': (p) => perCommunity(p, async (k) => ({ path: `/api/reports/daily?community_id=${world.communityIds[k]}` })),
   'get /api/reports/weekly': (p) => perCommunity(p, async (k) => ({ path: `/api/reports/weekly?community_id=${world.communityIds[k]}` })),
   'get /api/reports/monthly': (p) => perCommunity(p, async (k) => ({ path: `/api/reports/monthly?community_id=${world.communityIds[k]}` })),
+  'get /api/evaluation': (p) => perCommunity(p, async (k) => ({ path: `/api/evaluation?community_id=${world.communityIds[k]}` })),
+  // Police and auxiliary police rate the grid leader of their community, the grid leader rates the
+  // police officer; a different past month each time (one rating per rater, ratee and month).
+  'post /api/evaluation/ratings': async (p, n) => {
+    const ratee = p.role === 'grid_leader' ? 'police' : 'leader';
+    const [s] = await db.sql<{ staff_id: number }[]>`SELECT staff_id FROM app_user WHERE username = ${ratee}`;
+    const month = `${1000 + Math.floor(n / 12)}-${String((n % 12) + 1).padStart(2, '0')}`;
+    return [{ path: '/api/evaluation/ratings', body: { ratee_id: s!.staff_id, month, score: 4, comment: '矩阵评价' }, inside: true }];
+  },
+  'post /api/training-records': async (_p, n) => {
+    const [s] = await db.sql<{ staff_id: number }[]>`SELECT staff_id FROM app_user WHERE username = 'leader'`;
+    return [{ path: '/api/training-records', body: { staff_id: s!.staff_id, session_on: '2025-03-20', title: `矩阵培训${n}`, attended: true, test_score: 80 }, inside: true }];
+  },
   'get /api/addresses': () => [{ path: `/api/addresses?bbox=${bbox()}`, inside: true }],
   'get /api/addresses/search': () => [{ path: `/api/addresses/search?q=${encodeURIComponent('测试路')}`, inside: true }],
   'get /api/stats/grids/:id': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}` })),
