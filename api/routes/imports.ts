@@ -106,7 +106,11 @@ export function exportsResource(deps: Deps): Resource {
       const auth = c.get('auth');
       const user = auth?.kind === 'user' ? auth.user : null;
       const personal = user !== null && !isAggregateOnly(user.roles);
-      const out = await runExport(db, params.kind, query.format, { personal, gridKpis: gridKpiLookup(deps.sql, deps.queries, refreshKpi) });
+      // The KPI engine reads as the owner on another connection. PGlite has one session, which this
+      // request's scoped transaction holds, so on the embedded database that read would wait for
+      // ever: there, grid exports leave the KPIs out (the CLI export has them).
+      const gridKpis = deps.database.kind === 'external' ? gridKpiLookup(deps.sql, deps.queries, refreshKpi) : undefined;
+      const out = await runExport(db, params.kind, query.format, { personal, ...(gridKpis ? { gridKpis } : {}) });
       // The scoped role may not write the audit log; the owner records who took what.
       await deps.sql`
         INSERT INTO audit_log (actor, action, target_type, target_id, client_ip, details)
