@@ -8,7 +8,7 @@ import type { Db } from '../db/types.ts';
 import type { Actor } from '../events/service.ts';
 import { ApiError } from '../http/errors.ts';
 import { checkCompliance, completion, type Fix, type StopCompliance } from '../../geodata/plan/compliance.ts';
-import type { LonLat } from '../../geodata/plan/geo.ts';
+import { haversineM, type LonLat } from '../../geodata/plan/geo.ts';
 import { planRoutes, type RouteTarget } from '../../geodata/plan/route.ts';
 import { rankTargets, type CellCandidate, type GiClass, type KeyLocationCandidate } from '../../geodata/plan/score.ts';
 
@@ -272,10 +272,7 @@ export async function loadPlan(db: Db, id: number) {
 }
 
 function legM(a: LonLat, b: LonLat, detour: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (b[1] - a[1]) * rad, dLon = (b[0] - a[0]) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6_371_008.8 * Math.asin(Math.min(1, Math.sqrt(h))) * detour;
+  return haversineM(a, b) * detour;
 }
 
 async function bumpVersion(db: Db, id: number, expected: number, set: { state?: string; approved?: Actor; published?: Actor }): Promise<PlanRow> {

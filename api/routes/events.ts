@@ -98,7 +98,8 @@ const transitionBody = z.object({
   department: z.string().trim().min(1).max(100).optional(),
 }).strict();
 
-function actorOf(c: Context<AppEnv>): Actor {
+/** The logged-in user as the actor of a write (401 for a token or no session). */
+export function actorOf(c: Context<AppEnv>): Actor {
   const auth = c.get('auth');
   if (auth?.kind !== 'user') throw new ApiError(401, 'unauthenticated', 'log in first');
   const u = auth.user;

@@ -1,14 +1,12 @@
-import type { Context } from 'hono';
 import { z } from 'zod';
 import type { Role } from '../auth/types.ts';
 import type { Deps } from '../deps.ts';
-import type { Actor } from '../events/service.ts';
 import { fillPendingCells } from '../analytics/cells.ts';
 import { ApiError } from '../http/errors.ts';
-import type { AppEnv } from '../http/env.ts';
 import { arealGeometry, idParam } from '../http/geo.ts';
 import { Resource } from '../http/resource.ts';
 import { binomialTwoSided, generatePlan, loadPlan, PLAN_ACTIONS, planCompliance, replaceStops, setDevices, transitionPlan, type PlanAction } from '../patrol/plans.ts';
+import { actorOf } from './events.ts';
 import { invalidInputResponse } from './respond.ts';
 
 /** Patrol leaders: police and grid leaders plan; the police approve and publish. */
@@ -70,13 +68,6 @@ const historyQuery = z.object({
   days: z.coerce.number().int().min(7).max(90).default(14).describe('比较计划前后各多少天'),
 }).strict();
 const teamQuery = z.object({ team: z.coerce.number().int().min(1).max(20).optional() }).strict();
-
-function actorOf(c: Context<AppEnv>): Actor {
-  const auth = c.get('auth');
-  if (auth?.kind !== 'user') throw new ApiError(401, 'unauthenticated', 'log in first');
-  const u = auth.user;
-  return { userId: u.id, username: u.username, displayName: u.displayName, staffId: u.staffId, roles: u.roles };
-}
 
 function xml(s: string): string {
   return s.replace(/[<>&"']/g, (ch) => `&${({ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' } as Record<string, string>)[ch]};`);
