@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Sql } from 'postgres';
 import { authenticate, createGuard } from './auth/guard.ts';
+import { poolOutsideTransactions } from './db/owner.ts';
 import { DEFAULT_AUTH_CONFIG, systemClock, type AuthConfig, type Clock } from './auth/types.ts';
 import type { QueryCatalog } from './db/queries.ts';
 import type { Deps } from './deps.ts';
@@ -85,7 +86,8 @@ export function createApp(opts: AppOptions): App {
   const feed = opts.feed ?? new FeedHub((after) =>
     opts.queries.run<FeedMessage>(opts.sql, 'feed_publish', [after.toString()]).then((rows) =>
       rows.map((r) => ({ ...r, at: new Date(r.at as unknown as string).toISOString() }))));
-  const deps: Deps = { sql: opts.sql, queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress, feed };
+  // Routes get a pool that refuses use inside their own transaction (see api/db/owner.ts).
+  const deps: Deps = { sql: poolOutsideTransactions(opts.sql), queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress, feed };
   const resources: Resource[] = [
     healthResource(deps),
     readyResource(deps),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FeatureCollection } from 'geojson';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Sql } from 'postgres';
 import { openDatabase } from './db/connect.ts';
 import { listMigrations, migrate } from './db/migrate.ts';
 import { insertTinyWorld, square, ORIGIN, CELL } from './testing/fixtures.ts';
@@ -62,4 +63,107 @@ describe('embedded PGlite + PostGIS', () => {
       await second.close();
     }
   });
+
+  // PGlite has one session: a request that took a second pooled connection while its own
+  // transaction was open waited for ever (30 s, then 503). Every route that does owner work
+  // (derived tables, KPIs, audit log, imports) is driven here, each with a deadline far below that.
+  it('serves statistics, heat, hot spots, patrol plans, reports, exports, tokens and imports on its single session', { timeout: 300_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jw-pglite-routes-'));
+    const database = await openDatabase({ dataDir: dir, poolSize: 4 });
+    try {
+      await migrate(database.sql);
+      const world = await insertTinyWorld(database.sql);
+      await seedActivity(database.sql, world);
+      await createUser(database.sql, 'command1', 'command', { subdistrict_id: world.subdistrictId });
+      await createUser(database.sql, 'police1', 'police', { community_id: world.communityIds[0] });
+      const { app } = testApp(database.sql);
+      const command = await Client.login(app, 'command1');
+      const police = await Client.login(app, 'police1');
+      const within = async (what: string, call: Promise<Response>, expected = 200): Promise<Response> => {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${what}: no answer within 20 s (waiting on a second connection?)`)), 20_000);
+        });
+        try {
+          const res = await Promise.race([call, deadline]);
+          expect(res.status, `${what}: ${await res.clone().text()}`).toBe(expected);
+          return res;
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      const [ox, oy] = ORIGIN;
+      const bbox = [ox, oy, ox + 4 * CELL, oy + 2 * CELL].join(',');
+      const community = world.communityIds[0];
+      const grid = world.gridIds[0];
+
+      const table = (await (await within('KPI table', command.get('/api/stats/grids'))).json()) as { rows: { unit_id: number; addresses: number }[] };
+      expect(table.rows.map((r) => r.unit_id).sort((a, b) => a - b)).toEqual([...world.gridIds].sort((a, b) => a - b));
+      expect(table.rows.find((r) => r.unit_id === grid)!.addresses).toBe(2);
+      // The police officer's row-level scope still applies to the owner-computed table.
+      const own = (await (await within('scoped KPI table', police.get('/api/stats/grids'))).json()) as { rows: { unit_id: number }[] };
+      expect(own.rows.map((r) => r.unit_id).sort((a, b) => a - b)).toEqual([world.gridIds[0], world.gridIds[1]].sort((a, b) => a - b));
+      await within('community rollup', command.get('/api/stats/communities'));
+      await within('sub-district rollup', command.get('/api/stats/subdistrict'));
+      await within('screen trend', command.get('/api/stats/trend?days=7'));
+      await within('grid drill-down', command.get(`/api/stats/grids/${grid}`));
+      await within('grid trend', command.get(`/api/stats/grids/${grid}/trend?months=2`));
+      await within('exact coverage', command.get(`/api/stats/patrol-coverage?grid_id=${grid}&exact=1`));
+      const heat = (await (await within('H3 heat', command.get(`/api/heat/h3?bbox=${bbox}&res=9`))).json()) as { events: number };
+      expect(heat.events).toBe(6);
+      await within('period compare', command.get(`/api/heat/compare?bbox=${bbox}&res=9`));
+      await within('incident points', command.get(`/api/heat/points?bbox=${bbox}`));
+      await within('event histogram', command.get('/api/stats/event-histogram'));
+      await within('Gi*', command.get(`/api/hotspots/gistar?community_id=${community}&res=10`));
+      await within('emerging hot spots', command.get(`/api/hotspots/emerging?community_id=${community}&res=10`));
+
+      const date = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      const plan = (await (await within('plan generation', police.post('/api/patrol-plans/generate', { community_id: community, date, start_hour: 19, end_hour: 23, teams: 1 }), 201)).json()) as { plan: { id: number }; stops: unknown[] };
+      expect(plan.stops.length).toBeGreaterThan(0);
+      await within('plan compliance', police.get(`/api/patrol-plans/${plan.plan.id}/compliance`));
+      await within('plan history', police.get(`/api/patrol-plans/history?community_id=${community}`));
+
+      for (const kind of ['daily', 'weekly', 'monthly']) await within(`${kind} report`, command.get(`/api/reports/${kind}`));
+      const exported = (await (await within('grid export', command.get('/api/exports/grids?format=geojson'))).json()) as FeatureCollection;
+      expect(exported.features).toHaveLength(4);
+      expect(exported.features[0]!.properties).toHaveProperty('registration_rate');
+
+      const token = (await (await within('token issue', command.post('/api/tokens', { name: 'gps', scopes: ['gps:ingest'] }), 201)).json()) as { id: number };
+      await within('token list', command.get('/api/tokens'));
+      await within('token revoke', command.request(`/api/tokens/${token.id}`, { method: 'DELETE' }), 204);
+
+      const form = new FormData();
+      form.set('file', new File([JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { code: 'J-E1', name: '嵌入点' }, geometry: { type: 'Point', coordinates: [ox + 0.5 * CELL, oy + CELL] } }] })], 'p.geojson'));
+      const imported = (await (await within('import', Promise.resolve(app.request('/api/imports/joint-defense-points', { method: 'POST', headers: { cookie: command.cookie!, 'x-csrf-token': command.csrf! }, body: form })))).json()) as { counts: { inserted: number } };
+      expect(imported.counts.inserted).toBe(1);
+      const [audit] = await database.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_log WHERE action IN ('export', 'token.issue', 'token.revoke')`;
+      expect(audit!.n).toBe(3);
+    } finally {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Two addresses and three events (20:30 Beijing time, in the planned shift) in each grid of community one, and a patrol track. */
+async function seedActivity(sql: Sql, world: { gridIds: number[] }): Promise<void> {
+  const [ox, oy] = ORIGIN;
+  for (const [i, gridId] of world.gridIds.slice(0, 2).entries()) {
+    const lon = ox + (i + 0.5) * CELL;
+    const lat = oy + CELL;
+    for (const k of [0, 1]) {
+      await sql`INSERT INTO address (code, address_text, geom, category)
+                VALUES (${`EA-${gridId}-${k}`}, ${`嵌入路${i}号${k}`}, ST_SetSRID(ST_MakePoint(${lon + k * 0.001}, ${lat}), 4326), 'general')`;
+    }
+    for (const k of [0, 1, 2]) {
+      await sql`INSERT INTO event (code, type, subtype, severity, title, geom, reported_at)
+                VALUES (${`EE-${gridId}-${k}`}, 'public_security', 'theft', 2, '盗窃', ST_SetSRID(ST_MakePoint(${lon}, ${lat + k * 0.0005}), 4326),
+                        ((current_date - ${k + 1}::int)::timestamp + interval '12 hours 30 minutes') AT TIME ZONE 'UTC')`;
+    }
+  }
+  const [device] = await sql<{ id: number }[]>`INSERT INTO patrol_device (code, kind) VALUES ('E-DEV', 'handheld') RETURNING id`;
+  const fixes = Array.from({ length: 20 }, (_, k) => ({ lon: ox + 0.1 * CELL + k * 0.0004, lat: oy + CELL, at: new Date(Date.now() - 2 * 86_400_000 + k * 30_000) }));
+  for (const f of fixes) {
+    await sql`INSERT INTO gps_fix (device_id, fixed_at, lon, lat) VALUES (${device!.id}, ${f.at}, ${f.lon}, ${f.lat})`;
+  }
+}

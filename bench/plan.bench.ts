@@ -1,6 +1,7 @@
 import { latLngToCell } from 'h3-js';
 import type { Sql } from 'postgres';
 import { QueryCatalog } from '../api/db/queries.ts';
+import { ownerWithin } from '../api/db/owner.ts';
 import { SYSTEM_ACTOR } from '../api/events/service.ts';
 import { generatePlan, PLAN_RES } from '../api/patrol/plans.ts';
 import { timeCalls } from './measure.ts';
@@ -62,7 +63,7 @@ export async function benchPlan(ctx: BenchContext): Promise<BenchResult[]> {
   ] as const) {
     let stops = 0;
     const ours = await timeCalls(() => inRollback(sql, async (tx) => {
-      const r = await generatePlan(tx, tx, queries, { ...area, date, start_hour: 19, end_hour: 23, teams: gridIds ? 6 : 2 }, SYSTEM_ACTOR);
+      const r = await generatePlan(tx, ownerWithin(tx), queries, { ...area, date, start_hour: 19, end_hour: 23, teams: gridIds ? 6 : 2 }, SYSTEM_ACTOR);
       [{ n: stops }] = await tx<[{ n: number }]>`SELECT count(*)::int AS n FROM patrol_plan_stop WHERE plan_id = ${r.planId}`;
     }), runs, 1);
     const ids = gridIds ?? (await sql<{ id: number }[]>`SELECT id FROM grid WHERE community_id = ${community!.id}`).map((r) => r.id);

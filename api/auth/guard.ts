@@ -8,6 +8,7 @@ import type { Guard, Method } from '../http/resource.ts';
 import { SESSION_COOKIE, lookupSession, lookupToken } from './sessions.ts';
 import { isAggregateOnly, type Access, type AuthConfig, type Clock, type SessionUser } from './types.ts';
 import type { Db } from '../db/types.ts';
+import { inRequestTransaction, ownerInScope, ownerOf, ownerWithin, type Owner } from '../db/owner.ts';
 
 export interface GuardDeps {
   sql: Sql;
@@ -43,33 +44,51 @@ function sameOrigin(c: Context<AppEnv>): boolean {
   }
 }
 
-/** Runs `fn` in one transaction as the user's scoped database role (row-level security applies). */
-export function runScoped<T>(sql: Sql, user: SessionUser, clientIp: string, fn: (db: Db) => Promise<T>, statementTimeoutMs = 10_000): Promise<T> {
-  const role = isAggregateOnly(user.roles) ? 'jw_analyst' : 'jw_staff';
+/** The database role a user's requests run as. */
+export function scopedRole(user: SessionUser): 'jw_analyst' | 'jw_staff' {
+  return isAggregateOnly(user.roles) ? 'jw_analyst' : 'jw_staff';
+}
+
+/**
+ * Runs `fn` in one transaction as the user's scoped database role (row-level security applies).
+ * `fn` also gets an Owner for the owner work of the request, in the same transaction.
+ */
+export function runScoped<T>(sql: Sql, user: SessionUser, clientIp: string, fn: (db: Db, owner: Owner) => Promise<T>, statementTimeoutMs = 10_000): Promise<T> {
+  const role = scopedRole(user);
   return sql.begin(async (tx) => {
     // statement_timeout is transaction-local (like SET LOCAL): the pooled connection keeps its default.
     await tx`SELECT set_config('jw.user_id', ${String(user.id)}, true), set_config('jw.client_ip', ${clientIp}, true),
                     set_config('statement_timeout', ${String(Math.round(statementTimeoutMs))}, true)`;
     await tx.unsafe(`SET LOCAL ROLE ${role}`);
-    return fn(tx);
+    return fn(tx, ownerInScope(tx, role));
   }) as Promise<T>;
 }
 
 export function createGuard(deps: GuardDeps): Guard {
   return {
     async run(c, access: Access, method: Method, fn, opts) {
-      if (access.kind === 'public') return fn(deps.sql);
+      const route = `${c.req.method} ${c.req.routePath}`;
+      const unscoped = () => {
+        c.set('owner', ownerOf(deps.sql));
+        return fn(deps.sql);
+      };
+      if (access.kind === 'public') {
+        await opts?.prepare?.();
+        return unscoped();
+      }
       const auth = c.get('auth');
       if (access.kind === 'token') {
         if (!auth || auth.kind !== 'token') throw new ApiError(401, 'unauthenticated', 'this route needs an API token (Authorization: Bearer …)');
         if (!auth.token.scopes.includes(access.scope)) {
           throw new ApiError(403, 'forbidden', `the token lacks the scope ${access.scope}`, { required: access.scope });
         }
+        await opts?.prepare?.();
         // Machine clients (device ingest, sync) get one transaction with the route's statement timeout too.
-        return deps.sql.begin(async (tx) => {
+        return inRequestTransaction(route, () => deps.sql.begin(async (tx) => {
           await tx`SELECT set_config('statement_timeout', ${String(Math.round(opts?.statementTimeoutMs ?? 10_000))}, true)`;
+          c.set('owner', ownerWithin(tx));
           return fn(tx);
-        }) as Promise<Response>;
+        }) as Promise<Response>);
       }
       if (!auth || auth.kind !== 'user') throw new ApiError(401, 'unauthenticated', '请先登录 / log in first');
       const { user } = auth;
@@ -79,7 +98,7 @@ export function createGuard(deps: GuardDeps): Guard {
           throw new ApiError(403, 'csrf', 'missing or wrong X-CSRF-Token header (GET /api/auth/me returns it)');
         }
       }
-      if (access.kind === 'self') return fn(deps.sql);
+      if (access.kind === 'self') return unscoped();
       if (user.mustChangePassword) {
         throw new ApiError(403, 'password_change_required', '首次登录须修改密码 / change your password before continuing');
       }
@@ -89,12 +108,29 @@ export function createGuard(deps: GuardDeps): Guard {
       if (user.roles.length === 0) throw new ApiError(403, 'no_assignment', '当前没有有效的岗位分配 / you have no assignment in force today');
       // Everything the handler reads or writes happens as a scoped database role inside one
       // transaction: row-level security limits it to the user's grids, and an error rolls it all back.
-      if (access.stream) return fn(deps.sql);
+      // Owner-side upkeep (bringing derived tables up to date) runs before the scoped transaction
+      // opens: on the embedded database nothing else can run while it is open.
+      await opts?.prepare?.();
+      if (access.stream || access.ownTransaction) return unscoped();
       const afterCommit: (() => void)[] = [];
       c.set('afterCommit', afterCommit);
-      const response = await runScoped(deps.sql, user, c.get('clientIp'), fn, opts?.statementTimeoutMs);
+      const response = await inRequestTransaction(route, () => runScoped(deps.sql, user, c.get('clientIp'), (tx, owner) => {
+        c.set('owner', owner);
+        return fn(tx);
+      }, opts?.statementTimeoutMs));
       for (const f of afterCommit) f();
       return response;
+    },
+  };
+}
+
+/** No access checks, owner rights throughout: for tests of a resource's numbers and for benchmarks. */
+export function unguarded(sql: Sql): Guard {
+  return {
+    async run(c, _access, _method, fn, opts) {
+      await opts?.prepare?.();
+      c.set('owner', ownerOf(sql));
+      return fn(sql);
     },
   };
 }

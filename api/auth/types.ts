@@ -10,8 +10,11 @@ export const AGGREGATE_ONLY_ROLES: readonly Role[] = ['analyst', 'display'];
 /** Who may call a route. Every route declares one; there is no default. */
 export type Access =
   | { kind: 'public' }
-  /** `stream`: a long-lived response (SSE) that must not hold a transaction open; the handler scopes its own reads. */
-  | { kind: 'session'; roles: readonly Role[] | 'any'; stream?: boolean }
+  /**
+   * `stream`: a long-lived response (SSE) that must not hold a transaction open; the handler scopes its own reads.
+   * `ownTransaction`: the handler runs its own owner transaction (imports) and gets the pool, not a request transaction.
+   */
+  | { kind: 'session'; roles: readonly Role[] | 'any'; stream?: boolean; ownTransaction?: boolean }
   /** A logged-in user acting on their own account only (me, logout, password): allowed while a
    * password change is pending or with no assignment, and run outside the jurisdiction scope. */
   | { kind: 'self' }

@@ -48,9 +48,15 @@ export interface Input<P, Q, B> {
 /** `db` is the handle the caller may use: for a logged-in user, a transaction scoped to their jurisdiction. */
 type Handler<P, Q, B> = (c: Context<AppEnv>, input: Input<P, Q, B>, db: Db) => Response | Promise<Response>;
 
+export interface GuardOptions {
+  statementTimeoutMs?: number;
+  /** Owner-side upkeep run after the access check and before the request's transaction opens. */
+  prepare?: () => Promise<void>;
+}
+
 /** Checks a route's access rule and runs the request with the right database handle. */
 export interface Guard {
-  run(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>, opts?: { statementTimeoutMs?: number }): Promise<Response>;
+  run(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>, opts?: GuardOptions): Promise<Response>;
 }
 
 /**
@@ -169,7 +175,9 @@ export class Resource {
   constructor(readonly base: string, readonly tag: string, private readonly guard: Guard) {}
 
   route<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-    spec: { method: Method; path: string; summary: string; access: Access; params?: P; query?: Q; body?: B; responses: Record<number, ResponseSpec>; timeout?: TimeoutClass },
+    spec: { method: Method; path: string; summary: string; access: Access; params?: P; query?: Q; body?: B; responses: Record<number, ResponseSpec>; timeout?: TimeoutClass;
+      /** Brings derived tables up to date as the owner before the request's transaction (e.g. heat cells, KPIs). */
+      prepare?: () => Promise<void> },
     handler: Handler<P, Q, B>,
   ): this {
     const fullPath = (this.base + (spec.path === '/' ? '' : spec.path)) || '/';
@@ -188,7 +196,7 @@ export class Resource {
           body: spec.body ? parseOrThrow(spec.body, await readJson(c), 'body') : undefined,
         } as Input<P, Q, B>;
         return handler(c, input, db);
-      }, { statementTimeoutMs: STATEMENT_TIMEOUT_MS[timeout] }),
+      }, { statementTimeoutMs: STATEMENT_TIMEOUT_MS[timeout], ...(spec.prepare ? { prepare: spec.prepare } : {}) }),
     );
     return this;
   }

@@ -1,6 +1,6 @@
-import type { Sql } from 'postgres';
 import type { QueryCatalog } from '../db/queries.ts';
 import type { Db } from '../db/types.ts';
+import type { Owner } from '../db/owner.ts';
 import { ApiError } from '../http/errors.ts';
 
 export const MAX_WINDOW_DAYS = 1096;
@@ -151,25 +151,12 @@ export async function kpiRows(db: Db, queries: QueryCatalog, level: Level, w: St
 }
 
 /**
- * Runs KPI reads in one transaction (one snapshot) with JIT off (on large tables the planner's cost
- * estimates cross jit_above_cost, and LLVM compilation costs more than the query) and with custom
- * plans: a generic plan of stats_kpi cannot see the level or the window and picks bad joins.
+ * The current cycle's KPIs of some grids, for exports, read as the owner (the caller has already
+ * limited the ids to what it may see, and brought the derived tables up to date with refreshKpi).
  */
-export function readKpi<T>(sql: Sql, fn: (tx: Db) => Promise<T>): Promise<T> {
-  return sql.begin(async (tx) => {
-    await tx`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`;
-    return fn(tx);
-  }) as Promise<T>;
-}
-
-/**
- * The current cycle's KPIs of some grids, for exports: derived tables brought up to date, then the
- * grid rows read as the owner (the caller has already limited the ids to what it may see).
- */
-export function gridKpiLookup(sql: Sql, queries: QueryCatalog, refresh: (sql: Sql) => Promise<void>) {
+export function gridKpiLookup(owner: Owner, queries: QueryCatalog) {
   return async (gridIds: number[]) => {
-    await refresh(sql);
-    const rows = await readKpi(sql, async (tx) => {
+    const rows = await owner(async (tx) => {
       const w = await resolveWindow(tx, queries, {});
       return (await kpiRows(tx, queries, 'grid', w, null, gridIds)).map((r) => ({ ...r, window: `${w.from}..${w.to}` }));
     });

@@ -1,10 +1,10 @@
 import { cellToChildren, cellToLatLng } from 'h3-js';
 import type { MultiPolygon, Polygon } from 'geojson';
-import type { Sql } from 'postgres';
-import { cellsInGeometry, fillPendingCells } from '../analytics/cells.ts';
+import { cellsInGeometry } from '../analytics/cells.ts';
 import { giStar, h3Neighbours } from '../analytics/gistar.ts';
 import type { QueryCatalog } from '../db/queries.ts';
 import type { Db } from '../db/types.ts';
+import type { Owner } from '../db/owner.ts';
 import type { Actor } from '../events/service.ts';
 import { ApiError } from '../http/errors.ts';
 import { checkCompliance, completion, type Fix, type StopCompliance } from '../../geodata/plan/compliance.ts';
@@ -105,8 +105,8 @@ async function patrolResolution(db: Db): Promise<number> {
 }
 
 /** Grids the caller may see; null when the handle is unscoped (system jobs, tests as owner). */
-async function visibleGrids(db: Db, sql: Sql): Promise<number[] | null> {
-  if (db === sql) return null;
+async function visibleGrids(db: Db, owner: Owner): Promise<number[] | null> {
+  if (!owner.scoped) return null;
   return (await db<{ id: number }[]>`SELECT id FROM grid ORDER BY id`).map((r) => r.id);
 }
 
@@ -125,12 +125,12 @@ export interface GenerateResult {
  * unscoped handle, restricted to the grids the caller can see; writes the plan through the
  * caller's handle, so row-level security judges it.
  */
-export async function generatePlan(db: Db, sql: Sql, queries: QueryCatalog, input: GenerateInput, actor: Actor): Promise<GenerateResult> {
+export async function generatePlan(db: Db, owner: Owner, queries: QueryCatalog, input: GenerateInput, actor: Actor): Promise<GenerateResult> {
   const tz = await timezone(db);
-  const visible = await visibleGrids(db, sql);
+  const visible = await visibleGrids(db, owner);
   const polygonText = input.polygon ? JSON.stringify(input.polygon) : null;
-  const [area] = await queries.run<{ grid_ids: number[]; community_id: number | null; geometry: string | null; start_lon: number | null; start_lat: number | null }>(
-    sql, 'plan_area', [input.community_id ?? null, input.grid_ids ?? null, polygonText, visible] as never[]);
+  const [area] = await owner((tx) => queries.run<{ grid_ids: number[]; community_id: number | null; geometry: string | null; start_lon: number | null; start_lat: number | null }>(
+    tx, 'plan_area', [input.community_id ?? null, input.grid_ids ?? null, polygonText, visible] as never[]));
   if (!area || area.grid_ids.length === 0 || !area.geometry) {
     throw new ApiError(422, 'empty_area', 'the chosen area contains no grid you may plan for', { community_id: input.community_id ?? null, grid_ids: input.grid_ids ?? null });
   }
@@ -143,11 +143,11 @@ export async function generatePlan(db: Db, sql: Sql, queries: QueryCatalog, inpu
   const from = new Date(shiftStart.getTime() - windowDays * 86_400_000);
   const hours = shiftHours(input.start_hour, input.end_hour);
 
-  // Events reported since the last cell assignment must count (the heat routes do the same).
-  await fillPendingCells(sql, queries);
-  const incidents = await queries.run<{ cell: string; ages: number[]; labels: string[] }>(sql, 'plan_cell_incidents', [
+  // Events reported since the last cell assignment count only once cells are assigned: callers
+  // run fillPendingCells first (the route does it in `prepare`, like the heat routes).
+  const incidents = await owner((tx) => queries.run<{ cell: string; ages: number[]; labels: string[] }>(tx, 'plan_cell_incidents', [
     area.grid_ids, polygonText, from, shiftStart, hours, input.types ?? null, tz, PLAN_RES,
-  ] as never[]);
+  ] as never[]));
 
   // Gi* over every cell of the area at the plan's resolution, with the same counts.
   const geometry = JSON.parse(area.geometry) as Polygon | MultiPolygon | { type: string };
@@ -160,11 +160,11 @@ export async function generatePlan(db: Db, sql: Sql, queries: QueryCatalog, inpu
   }
 
   // Time since the last pass: the freshest pass through any child cell at the coverage resolution.
-  const patrolRes = await patrolResolution(sql);
+  const patrolRes = await owner(patrolResolution);
   const childOf = new Map<string, string>();
   for (const r of incidents) for (const ch of cellToChildren(r.cell, patrolRes)) childOf.set(BigInt(`0x${ch}`).toString(), r.cell);
   const sinceDay = new Date(shiftStart.getTime() - 60 * 86_400_000).toISOString().slice(0, 10);
-  const passes = childOf.size === 0 ? [] : await queries.run<{ cell: string; last_at: Date }>(sql, 'plan_cell_last_pass', [[...childOf.keys()], sinceDay, shiftStart] as never[]);
+  const passes = childOf.size === 0 ? [] : await owner((tx) => queries.run<{ cell: string; last_at: Date }>(tx, 'plan_cell_last_pass', [[...childOf.keys()], sinceDay, shiftStart] as never[]));
   const lastPass = new Map<string, number>();
   for (const p of passes) {
     const parent = childOf.get(BigInt(`0x${p.cell}`).toString());
@@ -182,8 +182,8 @@ export async function generatePlan(db: Db, sql: Sql, queries: QueryCatalog, inpu
       gi: giByCell.get(r.cell) ?? null,
     };
   });
-  const keyRows = await queries.run<{ id: number; code: string; name: string; type: string; lon: number; lat: number; required_passes_week: number; passes_7d: number; last_at: Date | null }>(
-    sql, 'plan_key_locations', [area.grid_ids, polygonText, shiftStart, tz] as never[]);
+  const keyRows = await owner((tx) => queries.run<{ id: number; code: string; name: string; type: string; lon: number; lat: number; required_passes_week: number; passes_7d: number; last_at: Date | null }>(
+    tx, 'plan_key_locations', [area.grid_ids, polygonText, shiftStart, tz] as never[]));
   const keys: KeyLocationCandidate[] = keyRows.map((k) => ({
     id: String(k.id), name: k.name, kind: KEY_TYPE[k.type] ?? k.type, position: [k.lon, k.lat],
     requiredPassesWeek: k.required_passes_week, passesLast7Days: k.passes_7d,
@@ -211,7 +211,7 @@ export async function generatePlan(db: Db, sql: Sql, queries: QueryCatalog, inpu
     return { team: team.team, seq: s.seq, target: t, eta: new Date(shiftStart.getTime() + s.arriveMin * 60_000) };
   }));
   await insertStops(db, plan!.id, stops.map((s) => ({ team: s.team, seq: s.seq, kind: s.target.kind, ref: s.target.id, lon: s.target.position[0], lat: s.target.position[1], dwell: s.target.dwellMin, eta: s.eta, reason: s.target.reason, score: s.target.score, mandatory: s.target.mandatory })));
-  const devices = await queries.run<{ device_id: number }>(sql, 'plan_default_devices', [area.grid_ids, input.date] as never[]);
+  const devices = await owner((tx) => queries.run<{ device_id: number }>(tx, 'plan_default_devices', [area.grid_ids, input.date] as never[]));
   if (devices.length > 0) {
     // Without a roster per team, every device linked serves every team's verification.
     const rows = routed.teams.flatMap((t) => devices.map((d) => ({ plan_id: plan!.id, team: t.team, device_id: d.device_id })));
@@ -360,14 +360,14 @@ export interface PlanCompliance {
  * its own linked devices in its shift are then read as the owner, because a team's track leaves
  * the planner's grids (and fixes not yet given a grid are invisible to scoped roles).
  */
-export async function planCompliance(db: Db, sql: Sql, id: number): Promise<PlanCompliance> {
+export async function planCompliance(db: Db, owner: Owner, id: number): Promise<PlanCompliance> {
   const { plan, stops } = await loadPlan(db, id);
   const links = await db<{ team: number; device_id: number }[]>`SELECT team, device_id FROM patrol_plan_device WHERE plan_id = ${id}`;
   const deviceIds = [...new Set(links.map((l) => l.device_id))];
-  const fixRows = deviceIds.length === 0 ? [] : await sql<{ device_id: number; t: number; lon: number; lat: number }[]>`
+  const fixRows = deviceIds.length === 0 ? [] : await owner((tx) => tx<{ device_id: number; t: number; lon: number; lat: number }[]>`
     SELECT device_id, (extract(epoch FROM fixed_at) * 1000)::float8 AS t, lon, lat FROM gps_fix
     WHERE device_id = ANY (${deviceIds}::int[]) AND fixed_at BETWEEN ${plan.shift_start} AND ${plan.shift_end}
-    ORDER BY device_id, fixed_at`;
+    ORDER BY device_id, fixed_at`);
   const fixes: Fix[] = fixRows.map((f) => ({ deviceId: f.device_id, t: f.t, position: [f.lon, f.lat] }));
   const window = { radiusM: COMPLIANCE_RADIUS_M, maxGapS: 300, from: plan.shift_start.getTime(), to: plan.shift_end.getTime() };
   const out: PlanCompliance['stops'] = [];

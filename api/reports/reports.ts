@@ -1,11 +1,10 @@
 import { cellToLatLng } from 'h3-js';
-import type { Sql } from 'postgres';
 import { addDays } from '../analytics/window.ts';
 import type { QueryCatalog } from '../db/queries.ts';
 import type { Db } from '../db/types.ts';
 import { ApiError } from '../http/errors.ts';
-import { refreshKpi } from '../patrol/derived.ts';
-import { kpiRows, readKpi, resolveWindow, type KpiRow, type StatsWindow } from '../patrol/kpi.ts';
+import type { Owner } from '../db/owner.ts';
+import { kpiRows, resolveWindow, type KpiRow, type StatsWindow } from '../patrol/kpi.ts';
 import { hotspotAnalysis } from '../routes/hotspots.ts';
 
 /**
@@ -107,9 +106,9 @@ const median = (xs: number[]): number | null => {
 // ---------------------------------------------------------------------------------------------
 // 日见面
 
-export async function dailyReport(sql: Sql, queries: QueryCatalog, scope: Scope, date: string) {
-  await refreshKpi(sql);
-  return readKpi(sql, async (tx) => {
+/** The derived tables must be current (refreshKpi) before a report: the reports routes do it in `prepare`. */
+export async function dailyReport(owner: Owner, queries: QueryCatalog, scope: Scope, date: string) {
+  return owner(async (tx) => {
     const yesterday = addDays(date, -1);
     const y = await dayBounds(tx, yesterday);
     const d = await dayBounds(tx, date);
@@ -153,11 +152,11 @@ export async function dailyReport(sql: Sql, queries: QueryCatalog, scope: Scope,
 
 export const TREND_WEEKS = 4;
 
-export async function weeklyReport(sql: Sql, queries: QueryCatalog, db: Db, scope: Scope, date: string, personsAsCounts: { suppressUnder: number } | null) {
+export async function weeklyReport(owner: Owner, queries: QueryCatalog, db: Db, scope: Scope, date: string, personsAsCounts: { suppressUnder: number } | null) {
   const weekFrom = addDays(date, -6);
   const trendFrom = addDays(date, 1 - 7 * TREND_WEEKS);
   // Hotspots: the caller's handle, so row-level security limits the counted events.
-  const analysis = hotspotAnalysis({ sql, queries });
+  const analysis = hotspotAnalysis({ queries });
   let area: { community_id?: number; bbox?: [number, number, number, number] };
   if (scope.community) area = { community_id: scope.community.id };
   else {
@@ -191,8 +190,7 @@ export async function weeklyReport(sql: Sql, queries: QueryCatalog, db: Db, scop
       analysisNotes.push(`emerging: ${err.message}`);
     }
   }
-  await refreshKpi(sql);
-  return readKpi(sql, async (tx) => {
+  return owner(async (tx) => {
     const d = await dayBounds(tx, date);
     const trend = await queries.run<{ period: number; community_id: number; community_name: string; subtype: string; events: number }>(
       tx, 'report_dispute_trend', [trendFrom, TREND_WEEKS, scope.gridIds] as never[]);
@@ -282,9 +280,8 @@ function compare(now: KpiRow[], before: KpiRow[] | null, extra: (r: KpiRow) => R
   return rankByScore(rows);
 }
 
-export async function monthlyReport(sql: Sql, queries: QueryCatalog, scope: Scope, date: string) {
-  await refreshKpi(sql);
-  return readKpi(sql, async (tx) => {
+export async function monthlyReport(owner: Owner, queries: QueryCatalog, scope: Scope, date: string) {
+  return owner(async (tx) => {
     const today = await todayLocal(tx);
     if (monthStart(date) > today) throw new ApiError(400, 'invalid_input', `${date} is in a month that has not started`, [{ location: 'query parameters', path: 'date', message: 'future month' }]);
     const window = await resolveWindow(tx, queries, { from: monthStart(date), to: monthEnd(date) });

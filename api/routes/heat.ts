@@ -100,13 +100,13 @@ export function heatResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Res
       {
         method: 'get',
         access: AGGREGATE_ACCESS,
+        prepare: () => fillPendingCells(sql, queries).then(() => undefined),
         path: '/h3',
         summary: '事件热力（H3 六边形）/ event counts per H3 cell in a bbox, window and filters',
         query: h3Query,
         responses: { 200: { description: 'cells with counts, most events first', schema: h3Body }, 400: invalidInputResponse },
       },
       async (c, { query }, db) => {
-        await fillPendingCells(sql, queries);
         const settings = await loadSettings(db, queries);
         const window = windowOrThrow(query.from, query.to, settings, MAX_WINDOW_DAYS);
         const res = query.res ?? settings.res;
@@ -159,13 +159,13 @@ export function heatResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Res
       {
         method: 'get',
         access: AGGREGATE_ACCESS,
+        prepare: () => fillPendingCells(sql, queries).then(() => undefined),
         path: '/compare',
         summary: '两期对比（差值与比值）/ per cell or grid: counts in window A and baseline B, difference and rate ratio',
         query: compareQuery,
         responses: { 200: { description: 'largest changes first', schema: compareBody }, 400: invalidInputResponse },
       },
       async (c, { query }, db) => {
-        await fillPendingCells(sql, queries);
         const settings = await loadSettings(db, queries);
         const a = windowOrThrow(query.from, query.to, settings, MAX_WINDOW_DAYS);
         const b = query.from2 !== undefined ? windowOrThrow(query.from2, query.to2, settings, MAX_WINDOW_DAYS, ['from2', 'to2']) : previousWindow(a);

@@ -103,8 +103,8 @@ export type GistarQuery = z.output<typeof gistarQuery>;
 export type EmergingQuery = z.output<typeof emergingQuery>;
 
 /** Gi* and emerging hot-spot analyses, for the routes below and for reports (周研判). */
-export function hotspotAnalysis(deps: Pick<Deps, 'sql' | 'queries'>) {
-  const { sql, queries } = deps;
+export function hotspotAnalysis(deps: Pick<Deps, 'queries'>) {
+  const { queries } = deps;
 
   function checkSize(n: number, res: number, what: string): void {
     if (n > MAX_STUDY_CELLS) {
@@ -162,7 +162,6 @@ export function hotspotAnalysis(deps: Pick<Deps, 'sql' | 'queries'>) {
   }
 
   async function gistar(db: Db, query: z.output<typeof gistarQuery>) {
-    await fillPendingCells(sql, queries);
     const settings = await loadSettings(db, queries);
     const window: DayWindow = windowOrThrow(query.from, query.to, settings, MAX_WINDOW_DAYS);
     const res = query.res ?? settings.res;
@@ -189,7 +188,6 @@ export function hotspotAnalysis(deps: Pick<Deps, 'sql' | 'queries'>) {
   }
 
   async function emerging(db: Db, query: z.output<typeof emergingQuery>) {
-    await fillPendingCells(sql, queries);
     const settings = await loadSettings(db, queries);
     const periodDays = query.period_days ?? settings.periodDays;
     const periods = query.periods ?? settings.periods;
@@ -233,11 +231,14 @@ export function hotspotAnalysis(deps: Pick<Deps, 'sql' | 'queries'>) {
 
 export function hotspotsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Resource {
   const { gistar, emerging } = hotspotAnalysis(deps);
+  /** Events reported since the last cell assignment must count. */
+  const prepare = () => fillPendingCells(deps.sql, deps.queries).then(() => undefined);
   return new Resource('/api/hotspots', 'hotspots', deps.guard)
     .route(
       {
         method: 'get',
         access: AGGREGATE_ACCESS,
+        prepare,
         path: '/gistar',
         summary: '热点分析（Getis-Ord Gi*，FDR 校正）/ hot and cold spots on H3 cells of a community or bbox',
         query: gistarQuery,
@@ -254,6 +255,7 @@ export function hotspotsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>):
       {
         method: 'get',
         access: AGGREGATE_ACCESS,
+        prepare,
         path: '/emerging',
         summary: '新兴热点（逐期 Gi* + Mann-Kendall 趋势）/ emerging hot-spot pattern per cell over consecutive periods',
         query: emergingQuery,

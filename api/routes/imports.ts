@@ -27,8 +27,9 @@ export function importsResource(deps: Deps): Resource {
   return new Resource('/api/imports', 'imports', deps.guard).route(
     {
       method: 'post', path: '/:kind', summary: '数据导入（multipart: file, options）/ import a file (multipart form: file, options JSON)',
-      access: { kind: 'session', roles: ['command'] },
-      // The import runs in the importer's own transaction, which gets this class's statement_timeout.
+      // The import runs in the importer's own transaction as the owner (all or nothing), which gets
+      // this class's statement_timeout; the request holds no transaction of its own meanwhile.
+      access: { kind: 'session', roles: ['command'], ownTransaction: true },
       timeout: 'import',
       params: z.object({ kind: z.enum(IMPORT_KINDS) }),
       responses: {
@@ -98,6 +99,7 @@ export function exportsResource(deps: Deps): Resource {
       method: 'get', path: '/:kind', summary: '数据导出（GeoJSON、CSV、Shapefile），限本人辖区 / export grids, addresses or events of your jurisdiction',
       access: { kind: 'session', roles: EXPORT_ROLES },
       timeout: 'analytics',
+      prepare: () => refreshKpi(deps.sql),
       params: z.object({ kind: z.enum(EXPORT_KINDS) }),
       query: z.object({ format: z.enum(EXPORT_FORMATS).default('geojson') }).strict(),
       responses: { 200: { description: 'the file' }, 400: { description: 'bad kind or format' } },
@@ -106,16 +108,13 @@ export function exportsResource(deps: Deps): Resource {
       const auth = c.get('auth');
       const user = auth?.kind === 'user' ? auth.user : null;
       const personal = user !== null && !isAggregateOnly(user.roles);
-      // The KPI engine reads as the owner on another connection. PGlite has one session, which this
-      // request's scoped transaction holds, so on the embedded database that read would wait for
-      // ever: there, grid exports leave the KPIs out (the CLI export has them).
-      const gridKpis = deps.database.kind === 'external' ? gridKpiLookup(deps.sql, deps.queries, refreshKpi) : undefined;
-      const out = await runExport(db, params.kind, query.format, { personal, ...(gridKpis ? { gridKpis } : {}) });
+      const owner = c.get('owner');
+      const out = await runExport(db, params.kind, query.format, { personal, gridKpis: gridKpiLookup(owner, deps.queries) });
       // The scoped role may not write the audit log; the owner records who took what.
-      await deps.sql`
+      await owner((tx) => tx`
         INSERT INTO audit_log (actor, action, target_type, target_id, client_ip, details)
         VALUES (${user?.username ?? 'unknown'}, 'export', ${params.kind}, ${out.fileName}, ${c.get('clientIp') ?? null},
-                ${JSON.stringify({ format: query.format, rows: out.count, personal })}::text::jsonb)`;
+                ${JSON.stringify({ format: query.format, rows: out.count, personal })}::text::jsonb)`);
       return c.body(out.bytes as Uint8Array<ArrayBuffer>, 200, {
         'content-type': out.contentType,
         'content-disposition': `attachment; filename="${out.fileName}"`,

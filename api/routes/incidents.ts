@@ -47,13 +47,13 @@ export function eventHistogramResource(deps: Pick<Deps, 'sql' | 'queries' | 'gua
     {
       method: 'get',
       access: AGGREGATE_ACCESS,
+      prepare: () => fillPendingCells(sql, queries).then(() => undefined),
       path: '/event-histogram',
       summary: '事件日分布与类型构成 / events per local day and per type/subtype in a window, optionally in a bbox',
       query: histogramQuery,
       responses: { 200: { description: 'daily counts and type breakdown', schema: histogramBody }, 400: invalidInputResponse },
     },
     async (c, { query }, db) => {
-      await fillPendingCells(sql, queries);
       const settings = await loadSettings(db, queries);
       const window = windowOrThrow(query.from, query.to, settings, MAX_WINDOW_DAYS);
       const f = eventFilter(query);
@@ -95,13 +95,13 @@ export function incidentPointsResource(deps: Pick<Deps, 'sql' | 'queries' | 'gua
     {
       method: 'get',
       access: AGGREGATE_ACCESS,
+      prepare: () => fillPendingCells(sql, queries).then(() => undefined),
       path: '/points',
       summary: '事件点位（列式）/ event locations in a bbox, window and filters, columnar, newest first, without identities',
       query: pointsQuery,
       responses: { 200: { description: 'columnar points', schema: pointsBody }, 400: invalidInputResponse },
     },
     async (c, { query }, db) => {
-      await fillPendingCells(sql, queries);
       const settings = await loadSettings(db, queries);
       const window = windowOrThrow(query.from, query.to, settings, MAX_WINDOW_DAYS);
       const limit = Math.min(query.limit ?? DEFAULT_POINTS, MAX_POINTS);

@@ -75,11 +75,13 @@ function xml(s: string): string {
 
 export function patrolPlansResource(deps: Deps): Resource {
   const { sql, queries } = deps;
+  /** Events reported since the last cell assignment must count (as in the heat routes). */
+  const fillCells = () => fillPendingCells(sql, queries).then(() => undefined);
   return new Resource('/api/patrol-plans', 'patrol-plans', deps.guard)
     .route(
       {
         method: 'post', path: '/generate', summary: '生成精准巡防方案：热点减去近期巡防覆盖，加上待巡重点部位，分组排线 / generate a draft plan',
-        access: { kind: 'session', roles: PLANNERS }, body: generateBody,
+        access: { kind: 'session', roles: PLANNERS }, body: generateBody, prepare: fillCells,
         responses: { 201: { description: 'the draft plan' }, 400: invalidInputResponse, 422: { description: 'the area holds no grid you may plan for, or the polygon is not valid' } },
       },
       async (c, { body }, db) => {
@@ -90,7 +92,7 @@ export function patrolPlansResource(deps: Deps): Resource {
             throw new ApiError(422, 'invalid_geometry', `polygon is not valid: ${validity.reason}`, { field: 'polygon', reason: validity.reason, location: validity.location });
           }
         }
-        const result = await generatePlan(db, sql, queries, body, actorOf(c));
+        const result = await generatePlan(db, c.get('owner'), queries, body, actorOf(c));
         return c.json({ ...(await loadPlan(db, result.planId)), dropped: result.dropped, candidates: result.candidates }, 201);
       },
     )
@@ -115,11 +117,10 @@ export function patrolPlansResource(deps: Deps): Resource {
     .route(
       {
         method: 'get', path: '/history', summary: '方案成效：目标网格单元在方案前后同时段的警情数（精确二项检验）/ incidents at targeted cells before and after each published plan',
-        access: { kind: 'session', roles: READERS }, query: historyQuery,
+        access: { kind: 'session', roles: READERS }, query: historyQuery, prepare: fillCells,
         responses: { 200: { description: 'plans with before/after counts' }, 400: invalidInputResponse },
       },
       async (c, { query }, db) => {
-        await fillPendingCells(sql, queries);
         const plans = await db<{ id: number; name: string; shift_start: Date; shift_end: Date; community_id: number | null; hours: number[]; cells: string[] }[]>`
           SELECT p.id, p.name, p.shift_start, p.shift_end, p.community_id,
                  ARRAY(SELECT jsonb_array_elements_text(coalesce(p.params -> 'hours', '[]'::jsonb))::int) AS hours,
@@ -199,7 +200,7 @@ export function patrolPlansResource(deps: Deps): Resource {
         access: { kind: 'session', roles: READERS }, params: idParam,
         responses: { 200: { description: 'per-stop compliance' }, 404: { description: 'not found' } },
       },
-      async (c, { params }, db) => c.json(await planCompliance(db, sql, params.id)),
+      async (c, { params }, db) => c.json(await planCompliance(db, c.get('owner'), params.id)),
     )
     .route(
       {

@@ -2,6 +2,8 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { CASE_ROLES, isAggregateOnly, type Access } from '../auth/types.ts';
 import type { Deps } from '../deps.ts';
+import { fillPendingCells } from '../analytics/cells.ts';
+import { refreshKpi } from '../patrol/derived.ts';
 import { toCsv } from '../http/csv.ts';
 import type { AppEnv } from '../http/env.ts';
 import { Resource } from '../http/resource.ts';
@@ -71,29 +73,29 @@ export function reportsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): 
 
   return new Resource('/api/reports', 'reports', deps.guard)
     .route(
-      { method: 'get', path: '/daily', summary: '日见面 / daily meeting brief: yesterday’s events by grid and type, overdue items, support requests and response times, today’s published patrol plans', access: DAILY, query: reportQuery('daily'), responses },
+      { method: 'get', path: '/daily', summary: '日见面 / daily meeting brief: yesterday’s events by grid and type, overdue items, support requests and response times, today’s published patrol plans', access: DAILY, prepare: () => refreshKpi(sql), query: reportQuery('daily'), responses },
       async (c, { query }, db) => {
         const scope = await resolveScope(db, query.community_id);
         const date = query.date ?? (await todayLocal(db));
-        return respond(c, 'daily', query, await dailyReport(sql, queries, scope, date), scope);
+        return respond(c, 'daily', query, await dailyReport(c.get('owner'), queries, scope, date), scope);
       },
     )
     .route(
-      { method: 'get', path: '/weekly', summary: '周研判 / weekly analysis: hotspots and emerging hotspots, dispute trends by subtype and community, risk list (open hazards, persons due for visits as counts)', access: WEEKLY, query: reportQuery('weekly'), responses },
+      { method: 'get', path: '/weekly', summary: '周研判 / weekly analysis: hotspots and emerging hotspots, dispute trends by subtype and community, risk list (open hazards, persons due for visits as counts)', access: WEEKLY, prepare: () => refreshKpi(sql).then(() => fillPendingCells(sql, queries)).then(() => undefined), query: reportQuery('weekly'), responses },
       async (c, { query }, db) => {
         const scope = await resolveScope(db, query.community_id);
         const date = query.date ?? (await todayLocal(db));
         const auth = c.get('auth');
         const aggregateOnly = auth?.kind === 'user' && isAggregateOnly(auth.user.roles);
-        return respond(c, 'weekly', query, await weeklyReport(sql, queries, db, scope, date, aggregateOnly ? { suppressUnder: 3 } : null), scope);
+        return respond(c, 'weekly', query, await weeklyReport(c.get('owner'), queries, db, scope, date, aggregateOnly ? { suppressUnder: 3 } : null), scope);
       },
     )
     .route(
-      { method: 'get', path: '/monthly', summary: '月讲评 / monthly review: KPIs per community and grid against the 100 % targets, ranking and month-on-month change', access: MONTHLY, query: reportQuery('monthly'), responses },
+      { method: 'get', path: '/monthly', summary: '月讲评 / monthly review: KPIs per community and grid against the 100 % targets, ranking and month-on-month change', access: MONTHLY, prepare: () => refreshKpi(sql), query: reportQuery('monthly'), responses },
       async (c, { query }, db) => {
         const scope = await resolveScope(db, query.community_id);
         const date = query.date ?? (await todayLocal(db));
-        return respond(c, 'monthly', query, await monthlyReport(sql, queries, scope, date), scope);
+        return respond(c, 'monthly', query, await monthlyReport(c.get('owner'), queries, scope, date), scope);
       },
     );
 }

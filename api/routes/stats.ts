@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import type { Sql } from 'postgres';
 import { CASE_ROLES, type Access } from '../auth/types.ts';
 import type { Db } from '../db/types.ts';
+import type { Owner } from '../db/owner.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { idParam } from '../http/geo.ts';
 import { Resource } from '../http/resource.ts';
 import { refreshKpi } from '../patrol/derived.ts';
-import { kpiRows, readKpi, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
+import { kpiRows, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
 import { invalidInputResponse, notFoundResponse } from './respond.ts';
 
 /** Drill-down lists are capped; the totals say how many there were. */
@@ -65,8 +65,8 @@ const coverageQuery = z
   .strict();
 
 /** Grids the caller may see (row-level security on `grid` decides); null when the handle is unscoped. */
-async function visibleGrids(db: Db, sql: Sql): Promise<number[] | null> {
-  if (db === sql) return null;
+async function visibleGrids(db: Db, owner: Owner): Promise<number[] | null> {
+  if (!owner.scoped) return null;
   return (await db<{ id: number }[]>`SELECT id FROM grid ORDER BY id`).map((r) => r.id);
 }
 
@@ -94,11 +94,12 @@ const errors = {
 
 export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Resource {
   const { sql, queries } = deps;
+  /** The derived tables brought up to date as the owner, before the request's transaction. */
+  const prepare = () => refreshKpi(sql);
 
-  async function table(level: Level, q: { from?: string | undefined; to?: string | undefined }, db: Db) {
-    const grids = await visibleGrids(db, sql);
-    await refreshKpi(sql);
-    return readKpi(sql, async (tx) => {
+  async function table(level: Level, q: { from?: string | undefined; to?: string | undefined }, db: Db, owner: Owner) {
+    const grids = await visibleGrids(db, owner);
+    return owner(async (tx) => {
       const window = await resolveWindow(tx, queries, q);
       const rows = await kpiRows(tx, queries, level, window, null, grids);
       return { window, rows, grids };
@@ -119,11 +120,12 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         path: '/grids',
         summary: '网格考核指标 / KPI table of every grid for a window',
         access: AGGREGATES,
+        prepare,
         query: windowQuery,
         responses: { 200: tableResponse, ...errors },
       },
       async (c, { query }, db) => {
-        const { window, rows } = await table('grid', query, db);
+        const { window, rows } = await table('grid', query, db, c.get('owner'));
         return c.json({ window, rows });
       },
     )
@@ -133,11 +135,12 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         path: '/communities',
         summary: '社区（村）考核指标 / KPIs rolled up per community',
         access: AGGREGATES,
+        prepare,
         query: windowQuery,
         responses: { 200: tableResponse, ...errors },
       },
       async (c, { query }, db) => {
-        const { window, rows } = await table('community', query, db);
+        const { window, rows } = await table('community', query, db, c.get('owner'));
         return c.json({ window, rows });
       },
     )
@@ -147,12 +150,13 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         path: '/subdistrict',
         summary: '街道考核指标 / KPIs rolled up to the sub-district, with events by type',
         access: AGGREGATES,
+        prepare,
         query: windowQuery,
         responses: { 200: tableResponse, ...errors },
       },
       async (c, { query }, db) => {
-        const { window, rows, grids } = await table('subdistrict', query, db);
-        const out = await readKpi(sql, async (tx) => {
+        const { window, rows, grids } = await table('subdistrict', query, db, c.get('owner'));
+        const out = await c.get('owner')(async (tx) => {
           const list = [];
           for (const r of rows) {
             const byType = await queries.run(tx, 'stats_events_by_type', ['subdistrict', r.unit_id, window.from, window.to, window.as_of, grids]);
@@ -169,6 +173,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         path: '/trend',
         summary: '指标趋势（大屏）/ daily sub-district series: events, trailing 7-day closure rate, visit coverage, patrol coverage; events by type and by hour',
         access: AGGREGATES,
+        prepare,
         query: dailyTrendQuery,
         responses: {
           200: {
@@ -185,9 +190,9 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       },
       async (c, { query }, db) => {
         const n = query.days ?? 30;
-        const grids = (await visibleGrids(db, sql)) ?? (await sql<{ id: number }[]>`SELECT id FROM grid`).map((g) => g.id);
-        await refreshKpi(sql);
-        const { today, timezone, series, registration } = await readKpi(sql, async (tx) => {
+        const owner = c.get('owner');
+        const grids = (await visibleGrids(db, owner)) ?? (await owner((tx) => tx<{ id: number }[]>`SELECT id FROM grid`)).map((g) => g.id);
+        const { today, timezone, series, registration } = await c.get('owner')(async (tx) => {
           const w = await resolveWindow(tx, queries, {});
           const from = new Date(Date.parse(`${w.today}T00:00:00Z`) - (n - 1 + TREND_CLOSURE_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
           const rows = await queries.run<{ day: string; events_reported: number; events_due: number; events_closed: number; visit_need: number; visit_covered: number; patrol_coverage: number | null }>(
@@ -228,6 +233,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         path: '/grids/:id',
         summary: '单个网格考核指标与明细 / one grid: KPIs, events by type and the lists behind each number',
         access: DRILL_DOWN,
+        prepare,
         params: idParam,
         query: gridQuery,
         responses: {
@@ -253,9 +259,8 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       },
       async (c, { params, query }, db) => {
         if (!(await gridVisible(db, params.id))) throw new ApiError(404, 'not_found', `grid ${params.id} does not exist`);
-        await refreshKpi(sql);
         const limit = listLimit(query.limit);
-        const { window, kpi, byType, missing, subjects, overdue, keyLocations } = await readKpi(sql, async (tx) => {
+        const { window, kpi, byType, missing, subjects, overdue, keyLocations } = await c.get('owner')(async (tx) => {
           const w = await resolveWindow(tx, queries, query);
           return {
             window: w,
@@ -290,6 +295,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         path: '/grids/:id/trend',
         summary: '网格指标趋势 / one grid\'s rates month by month (the current month up to today)',
         access: AGGREGATES,
+        prepare,
         params: idParam,
         query: trendQuery,
         responses: {
@@ -309,9 +315,8 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       },
       async (c, { params, query }, db) => {
         if (!(await gridVisible(db, params.id))) throw new ApiError(404, 'not_found', `grid ${params.id} does not exist`);
-        await refreshKpi(sql);
         const months = query.months ?? DEFAULT_TREND_MONTHS;
-        const points = await readKpi(sql, async (tx) => {
+        const points = await c.get('owner')(async (tx) => {
           const today = await todayOf(tx, queries);
           const out = [];
           for (let i = months - 1; i >= 0; i--) {
@@ -343,6 +348,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         path: '/addresses/:id/visit-status',
         summary: '地址走访状态 / visit status of an address and its persons of concern, with recent visits and why they did (not) count',
         access: DRILL_DOWN,
+        prepare,
         params: idParam,
         query: visitStatusQuery,
         responses: {
@@ -363,8 +369,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         if (!(await db`SELECT 1 FROM address WHERE id = ${params.id}`).length) {
           throw new ApiError(404, 'not_found', `address ${params.id} does not exist`);
         }
-        await refreshKpi(sql);
-        const { at, subjects, visits } = await readKpi(sql, async (tx) => {
+        const { at, subjects, visits } = await c.get('owner')(async (tx) => {
           const today = await todayOf(tx, queries);
           const day = query.at === undefined || query.at > today ? today : query.at;
           return {
@@ -382,6 +387,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         path: '/patrol-coverage',
         summary: '巡逻覆盖率 / patrol coverage of a grid: H3 cells (fast), buffered area (exact=1), key locations',
         access: AGGREGATES,
+        prepare,
         query: coverageQuery,
         responses: {
           200: {
@@ -400,8 +406,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       },
       async (c, { query }, db) => {
         if (!(await gridVisible(db, query.grid_id))) throw new ApiError(404, 'not_found', `grid ${query.grid_id} does not exist`);
-        await refreshKpi(sql);
-        const { window, kpi, exact, keyLocations } = await readKpi(sql, async (tx) => {
+        const { window, kpi, exact, keyLocations } = await c.get('owner')(async (tx) => {
           const w = await resolveWindow(tx, queries, query);
           return {
             window: w,

@@ -16,7 +16,7 @@ const COMMAND = { kind: 'session', roles: ['command'] } as const;
 
 /** Machine clients (GPS devices, the city platform's sync) use revocable bearer tokens with scopes. */
 export function tokensResource(deps: Deps): Resource {
-  const { sql } = deps;
+  // api_token and audit_log belong to the owner: the command user's request does this as the owner.
   const actor = (c: Parameters<Parameters<Resource['route']>[1]>[0]) => {
     const auth = c.get('auth');
     if (auth?.kind !== 'user') throw new ApiError(401, 'unauthenticated', 'log in first');
@@ -32,9 +32,12 @@ export function tokensResource(deps: Deps): Resource {
         const user = actor(c);
         const token = TOKEN_PREFIX + newSecret();
         const scopes = [...new Set(body.scopes)];
-        const [row] = await sql<{ id: number }[]>`
-          INSERT INTO api_token (name, token_hash, scopes, created_by) VALUES (${body.name}, ${sha256(token)}, ${scopes}, ${user.id}) RETURNING id`;
-        await audit(sql, { actor: user.username, action: 'token.issue', targetType: 'api_token', targetId: String(row!.id), ip: c.get('clientIp'), details: { name: body.name, scopes } });
+        const row = await c.get('owner')(async (tx) => {
+          const [r] = await tx<{ id: number }[]>`
+            INSERT INTO api_token (name, token_hash, scopes, created_by) VALUES (${body.name}, ${sha256(token)}, ${scopes}, ${user.id}) RETURNING id`;
+          await audit(tx, { actor: user.username, action: 'token.issue', targetType: 'api_token', targetId: String(r!.id), ip: c.get('clientIp'), details: { name: body.name, scopes } });
+          return r;
+        });
         return c.json({ id: row!.id, token, scopes }, 201);
       },
     )
@@ -44,7 +47,7 @@ export function tokensResource(deps: Deps): Resource {
         responses: { 200: { description: 'tokens' } },
       },
       async (c) => {
-        const rows = await sql`SELECT id, name, scopes, created_at, last_used_at, revoked_at FROM api_token ORDER BY id`;
+        const rows = await c.get('owner')((tx) => tx`SELECT id, name, scopes, created_at, last_used_at, revoked_at FROM api_token ORDER BY id`);
         return c.json({ tokens: rows });
       },
     )
@@ -55,10 +58,12 @@ export function tokensResource(deps: Deps): Resource {
       },
       async (c, { params }) => {
         const user = actor(c);
-        const [row] = await sql<{ id: number }[]>`
-          UPDATE api_token SET revoked_at = ${deps.clock.now()} WHERE id = ${params.id} AND revoked_at IS NULL RETURNING id`;
-        if (!row) throw new ApiError(404, 'not_found', `no active token ${params.id}`);
-        await audit(sql, { actor: user.username, action: 'token.revoke', targetType: 'api_token', targetId: String(params.id), ip: c.get('clientIp') });
+        await c.get('owner')(async (tx) => {
+          const [row] = await tx<{ id: number }[]>`
+            UPDATE api_token SET revoked_at = ${deps.clock.now()} WHERE id = ${params.id} AND revoked_at IS NULL RETURNING id`;
+          if (!row) throw new ApiError(404, 'not_found', `no active token ${params.id}`);
+          await audit(tx, { actor: user.username, action: 'token.revoke', targetType: 'api_token', targetId: String(params.id), ip: c.get('clientIp') });
+        });
         return c.body(null, 204);
       },
     );

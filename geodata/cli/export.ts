@@ -9,6 +9,7 @@ import { createSql } from '../../api/db/connect.ts';
 import { QueryCatalog } from '../../api/db/queries.ts';
 import { refreshKpi } from '../../api/patrol/derived.ts';
 import { gridKpiLookup } from '../../api/patrol/kpi.ts';
+import { ownerOf } from '../../api/db/owner.ts';
 import { EXPORT_FORMATS, EXPORT_KINDS, runExport, type ExportFormat, type ExportKind } from '../export/index.ts';
 
 const USAGE = `usage: export <${EXPORT_KINDS.join('|')}> <${EXPORT_FORMATS.join('|')}> <outfile>
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
   }
   const sql = createSql(url, 2);
   try {
-    const r = await runExport(sql, kind as ExportKind, format as ExportFormat, { gridKpis: gridKpiLookup(sql, new QueryCatalog(), refreshKpi) });
+    if (kind === 'grids') await refreshKpi(sql);
+    const r = await runExport(sql, kind as ExportKind, format as ExportFormat, { gridKpis: gridKpiLookup(ownerOf(sql), new QueryCatalog()) });
     writeFileSync(out, r.bytes);
     process.stderr.write(`wrote ${r.count} ${kind} to ${out} (${r.bytes.length} bytes, ${r.contentType})\n`);
   } finally {
