@@ -66,7 +66,8 @@ export interface City {
   devices: number;
 }
 
-export async function loadCity(sql: Sql, plan: CityPlan, progress: Progress): Promise<City> {
+/** `jurisdictionOnly`: sub-districts, communities and grids, nothing else (the console's map benchmark). */
+export async function loadCity(sql: Sql, plan: CityPlan, progress: Progress, opts: { jurisdictionOnly?: boolean } = {}): Promise<City> {
   const geometry = new CityGeometry(plan.side);
   const endMs = Date.parse(`${plan.end}T00:00:00+08:00`) + DAY;
   const ctx: Ctx = { sql, plan, geometry, progress, times: [], endMs };
@@ -74,6 +75,7 @@ export async function loadCity(sql: Sql, plan: CityPlan, progress: Progress): Pr
   const hotspots = makeHotspots(surface, plan.scale, plan.seed);
 
   const ids = await loadJurisdiction(ctx, surface);
+  if (opts.jurisdictionOnly) return { times: ctx.times, grids: geometry.side ** 2, communities: geometry.communities, subdistricts: geometry.subdistricts, devices: 0 };
   const staff = await loadStaff(ctx, ids);
   await loadPlaces(ctx, surface);
   const addresses = await loadAddresses(ctx, surface);
