@@ -146,7 +146,7 @@ const PROBE_EVERY_MS = 30_000;
 /**
  * What a KPI read needs first, cheaply: cell tables for grids drawn since the last ingest, fixes
  * that other writers stored directly (checked at most every 30 s), and the KPI dirty queue drained
- * (kpi_refresh returns at once when there is nothing to do).
+ * (kpi_refresh returns at once when there is nothing to do), then the kept KPI windows.
  */
 export async function refreshKpi(sql: Sql): Promise<void> {
   const cfg = await loadPatrolConfig(sql);
@@ -157,4 +157,6 @@ export async function refreshKpi(sql: Sql): Promise<void> {
     await deriveUnprocessed(sql, cfg);
   }
   await sql`SELECT kpi_refresh()`;
+  // Kept KPI windows (00014) of grids whose aggregates just changed, before the request reads them.
+  await sql`SELECT kpi_window_refresh(false)`;
 }

@@ -7,7 +7,7 @@ import { QueryCatalog } from '../db/queries.ts';
 import { CELL, ORIGIN, insertTinyWorld, square, type TinyWorld } from '../testing/fixtures.ts';
 import { rebuildDerived, refreshDerived } from './derived.ts';
 import { ingestFixes, type GpsFix } from './ingest.ts';
-import { kpiRows, resolveWindow, type KpiRow, type Level } from './kpi.ts';
+import { gridKpis, kpiRows, resolveWindow, type KpiRow, type Level } from './kpi.ts';
 
 /**
  * The KPI engine's correctness suite, written once and run against both databases the project
@@ -603,6 +603,37 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
       }
     });
 
+    it('a kept KPI window is recomputed only for the grids that changed, and equals the direct computation', async () => {
+      const w = await resolveWindow(sql, queries, { from: day(-6), to: day(0) });
+      const direct = () => queries.run(sql, 'stats_kpi', [w.from, w.to, w.as_of, null]);
+      expect(await gridKpis(sql, queries, w, null)).toEqual(await direct());
+      const [{ kept }] = await sql<[{ kept: number }]>`SELECT count(*)::int AS kept FROM kpi_window_grid WHERE from_day = ${w.from} AND to_day = ${w.to}`;
+      expect(kept).toBe(4);
+      // A closed event in grid 2 only: one grid is marked, one recomputed.
+      const [lon, lat] = inGrid(1, 0.5, 0.5);
+      await sql`INSERT INTO event (code, type, subtype, severity, state, title, geom, reported_at, closed_at, due_at)
+                VALUES ('KW-1', 'public_security', 'theft', 2, 'closed', '窗口测试', ${pt([lon, lat])}, ${at(-1, '09:00')}, ${at(-1, '11:00')}, ${at(-1, '21:00')})`;
+      await refreshDerived(sql);
+      expect(await sql`SELECT grid_id FROM kpi_window_dirty`).toEqual([{ grid_id: world.gridIds[1] }]);
+      const [{ n }] = await sql<[{ n: number }]>`SELECT kpi_window_refresh(true) AS n`;
+      expect(n).toBe(1);
+      expect(await gridKpis(sql, queries, w, null)).toEqual(await direct());
+      // Reads apply pending marks themselves, so a read right after a change is never stale; an
+      // open event already past due counts as overdue at the moment of the read.
+      await sql`INSERT INTO event (code, type, subtype, severity, title, geom, reported_at, due_at)
+                VALUES ('KW-2', 'public_security', 'theft', 2, '窗口测试', ${pt(inGrid(3, 0.5, 0.5))}, ${at(-2, '09:00')}, ${at(-2, '21:00')})`;
+      await refreshDerived(sql);
+      const after = await gridKpis(sql, queries, w, null);
+      expect(after).toEqual(await direct());
+      expect(after.find((r) => r.grid_id === world.gridIds[3])!.events_overdue_open).toBeGreaterThan(0);
+      // Windows beyond the limit are dropped, least recently used first.
+      const [{ limit }] = await sql<[{ limit: number }]>`SELECT kpi_window_limit() AS limit`;
+      for (let k = 1; k <= limit + 1; k++) await gridKpis(sql, queries, await resolveWindow(sql, queries, { from: day(-6 - k), to: day(0) }), null);
+      const windows = await sql<{ from_day: string }[]>`SELECT from_day::text FROM kpi_window ORDER BY from_day`;
+      expect(windows).toHaveLength(limit);
+      expect(windows.map((r) => r.from_day)).not.toContain(w.from);
+    });
+
     it('incremental refresh and a full rebuild give the same derived tables', async () => {
       await expectRebuildIdentical(sql);
     });
@@ -611,6 +642,7 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
       const before = byCode(await kpi('grid', day(-6), day(0)))['T-G4']!;
       const half = square(ox + 3 * CELL, oy, CELL, CELL);
       await sql`UPDATE grid SET geom = ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(half)}), 4326) WHERE id = ${world.gridIds[3]}`;
+      await expectKeptWindowsCurrent(sql);
       const r = await refreshDerived(sql);
       expect(r.cells.grids).toBe(1);
       const after = byCode(await kpi('grid', day(-6), day(0)))['T-G4']!;
@@ -640,6 +672,19 @@ export async function expectRebuildIdentical(sql: Sql): Promise<void> {
   await rebuildDerived(sql);
   const rebuilt = await snapshot(sql);
   for (const t of DERIVED_TABLES) expect(incremental[t], t).toEqual(rebuilt[t]);
+  await expectKeptWindowsCurrent(sql);
+}
+
+/** Every kept KPI window (00014), once its marks are applied, equals a fresh computation of it. */
+export async function expectKeptWindowsCurrent(sql: Sql): Promise<void> {
+  await sql`SELECT kpi_window_refresh(true)`;
+  for (const w of await sql<{ from_day: string; to_day: string }[]>`SELECT from_day::text, to_day::text FROM kpi_window`) {
+    const kept = await sql<{ r: string }[]>`
+      SELECT (grid_id, events_reported, events_due, events_closed, events_on_time, median_close_hours, patrol_cells_covered, key_locations, key_locations_covered)::text AS r
+      FROM kpi_window_grid WHERE from_day = ${w.from_day} AND to_day = ${w.to_day} ORDER BY grid_id`;
+    const fresh = await sql<{ r: string }[]>`SELECT f::text AS r FROM kpi_window_facts(${w.from_day}::date, ${w.to_day}::date, NULL) f ORDER BY f.grid_id`;
+    expect(kept, `kept window ${w.from_day}..${w.to_day}`).toEqual(fresh);
+  }
 }
 
 /** Small seeded PRNG so generated data is the same on every run and database. */

@@ -75,7 +75,7 @@ interface Counts {
   key_locations_covered: number;
 }
 
-interface GridDbRow extends Counts {
+export interface GridDbRow extends Counts {
   grid_id: number;
   code: string;
   name: string;
@@ -115,14 +115,29 @@ export type KpiRow = ReturnType<typeof withRates<Counts & { unit_id: number; cod
 
 export type Level = 'grid' | 'community' | 'subdistrict';
 
+/** Up to this many grids are computed directly; more are read from the kept window (migration 00014). */
+export const DIRECT_KPI_GRIDS = 50;
+
 /**
- * KPI rows of a level: grids straight from stats_kpi; communities and sub-districts as sums of
+ * The grids' KPI counts for a window. A few grids (a drill-down, a trend) are computed directly
+ * from the daily aggregates; a whole jurisdiction reads the window's kept per-grid facts, filled on
+ * first use and brought up to date here for grids whose aggregates changed since. `db` must have
+ * the owner's rights (it may write the kept window).
+ */
+export async function gridKpis(db: Db, queries: QueryCatalog, w: StatsWindow, only: number[] | null): Promise<GridDbRow[]> {
+  if (only !== null && only.length <= DIRECT_KPI_GRIDS) return queries.run<GridDbRow>(db, 'stats_kpi', [w.from, w.to, w.as_of, only]);
+  await db`SELECT kpi_window_refresh(true), kpi_window_ensure(${w.from}::date, ${w.to}::date)`;
+  return queries.run<GridDbRow>(db, 'stats_kpi_window', [w.from, w.to, w.as_of, only]);
+}
+
+/**
+ * KPI rows of a level: grids from gridKpis; communities and sub-districts as sums of
  * their grids' counts, patrol coverage weighted by grid area (grids without cells left out), and
  * the median recomputed over their events. `gridIds` limits everything to those grids.
  */
 export async function kpiRows(db: Db, queries: QueryCatalog, level: Level, w: StatsWindow, unitId: number | null, gridIds: number[] | null): Promise<KpiRow[]> {
   const only = level === 'grid' && unitId !== null ? (gridIds === null || gridIds.includes(unitId) ? [unitId] : []) : gridIds;
-  const grids = await queries.run<GridDbRow>(db, 'stats_kpi', [w.from, w.to, w.as_of, only]);
+  const grids = await gridKpis(db, queries, w, only);
   if (level === 'grid') {
     return grids.map(({ grid_id, community_id, subdistrict_id: _s, ...r }) => withRates({ ...r, unit_id: grid_id, parent_id: community_id, grids: 1 }));
   }

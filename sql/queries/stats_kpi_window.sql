@@ -1,0 +1,51 @@
+-- stats_kpi_window: the same rows as stats_kpi, with the window-dependent facts read from the kept
+-- window (kpi_window_grid, migration 00014; call kpi_window_ensure($1, $2) first in the same
+-- transaction) and the rest live: registration, the visit snapshot at $2, the grid's cells, and the
+-- open events already overdue at $3.
+-- params:
+--   $1 from_day date (first day of the window, local days in config.timezone)
+--   $2 to_day date (last day, inclusive; visit coverage is the snapshot at its end)
+--   $3 as_of timestamptz (open events due before this are overdue)
+--   $4 grid_ids integer[] | null (only these grids; null = all)
+-- returns rows: the columns of stats_kpi, in the same order
+WITH g AS (
+  SELECT g.id AS grid_id, g.code, g.name, g.community_id, c.subdistrict_id, g.area_m2
+  FROM grid g JOIN community c ON c.id = g.community_id
+  WHERE $4::int[] IS NULL OR g.id = ANY ($4::int[])
+),
+reg AS (
+  SELECT a.grid_id, sum(a.addresses)::int AS addresses, sum(a.registered)::int AS registered
+  FROM kpi_grid_address a WHERE $4::int[] IS NULL OR a.grid_id = ANY ($4::int[]) GROUP BY a.grid_id
+),
+v AS (
+  SELECT v.grid_id, v.need_address, v.covered_address, v.need_person, v.covered_person
+  FROM kpi_grid_visit_day v WHERE v.day = $2::date AND ($4::int[] IS NULL OR v.grid_id = ANY ($4::int[]))
+),
+od AS (
+  SELECT e.grid_id, count(*)::int AS overdue_open
+  FROM kpi_event e
+  WHERE e.closed_at IS NULL AND NOT e.cancelled AND e.due_day BETWEEN $1::date AND $2::date AND e.due_at < $3::timestamptz
+    AND e.grid_id IS NOT NULL AND ($4::int[] IS NULL OR e.grid_id = ANY ($4::int[]))
+  GROUP BY e.grid_id
+),
+w AS (
+  SELECT * FROM kpi_window_grid k
+  WHERE k.from_day = $1::date AND k.to_day = $2::date AND ($4::int[] IS NULL OR k.grid_id = ANY ($4::int[]))
+)
+SELECT g.grid_id, g.code, g.name, g.community_id, g.subdistrict_id, g.area_m2,
+       coalesce(reg.addresses, 0) AS addresses, coalesce(reg.registered, 0) AS registered,
+       coalesce(v.need_address, 0) AS visit_need_address, coalesce(v.covered_address, 0) AS visit_covered_address,
+       coalesce(v.need_person, 0) AS visit_need_person, coalesce(v.covered_person, 0) AS visit_covered_person,
+       coalesce(w.events_reported, 0) AS events_reported, coalesce(w.events_due, 0) AS events_due,
+       coalesce(w.events_closed, 0) AS events_closed, coalesce(w.events_on_time, 0) AS events_on_time,
+       coalesce(od.overdue_open, 0) AS events_overdue_open, w.median_close_hours,
+       coalesce(pc.cells, 0) AS patrol_cells, coalesce(w.patrol_cells_covered, 0) AS patrol_cells_covered,
+       coalesce(w.patrol_cells_covered, 0)::float8 / nullif(pc.cells, 0) AS patrol_coverage,
+       coalesce(w.key_locations, 0) AS key_locations, coalesce(w.key_locations_covered, 0) AS key_locations_covered
+FROM g
+LEFT JOIN reg USING (grid_id)
+LEFT JOIN v USING (grid_id)
+LEFT JOIN w USING (grid_id)
+LEFT JOIN od USING (grid_id)
+LEFT JOIN patrol_grid_cells pc USING (grid_id)
+ORDER BY g.grid_id
