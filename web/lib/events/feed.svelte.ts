@@ -11,6 +11,7 @@ export interface FeedMessage {
 export type FeedState = 'connecting' | 'open' | 'reconnecting';
 
 const KINDS = ['event.created', 'event.transition', 'event.overdue', 'support.requested', 'support.updated'];
+/** Messages a console keeps for its lists; the wall screen keeps fewer (it shows a short ticker). */
 const KEEP = 200;
 
 /**
@@ -28,6 +29,8 @@ export class Feed {
   // Callbacks, not state: nothing renders from this set, so it need not be reactive.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly listeners = new Set<(m: FeedMessage) => void>();
+
+  constructor(private readonly keep = KEEP) {}
 
   start(): void {
     if (this.source) return;
@@ -58,7 +61,7 @@ export class Feed {
         const m = JSON.parse((e as MessageEvent<string>).data) as FeedMessage;
         this.lastId = m.id;
         if (this.messages.some((x) => x.id === m.id)) return;
-        this.messages = [m, ...this.messages].slice(0, KEEP);
+        this.messages = [m, ...this.messages].slice(0, this.keep);
         for (const l of this.listeners) l(m);
       });
     }
