@@ -274,6 +274,7 @@ export const zhCN = {
     wholeSubdistrict: '全街道',
     print: '打印 / PDF',
     csv: 'CSV',
+    xlsx: '导出 Excel',
     generated: '生成时间',
     empty: '无',
     back: '返回一张图',
