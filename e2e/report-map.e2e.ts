@@ -36,6 +36,13 @@ test('the weekly report draws its hot-spot map offline and prints it into the A4
   expect(inked.lines).toBeGreaterThan(1000);
   if (weekly.tables.hotspots.length) expect(inked.red).toBeGreaterThan(50);
 
+  // The page's Excel link gives the whole report as a workbook (a zip).
+  const href = await page.getByTestId('report-xlsx').getAttribute('href');
+  expect(href).toContain('format=xlsx');
+  const xlsx = await page.request.get(href!);
+  expect(xlsx.headers()['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+  expect([...(await xlsx.body()).subarray(0, 2)]).toEqual([0x50, 0x4b]);
+
   await page.emulateMedia({ media: 'print' });
   const pdf = await page.pdf({ format: 'A4', printBackground: true });
   mkdirSync('test-results/artifacts', { recursive: true });
