@@ -36,6 +36,8 @@ import { patrolPlansResource } from './routes/patrol-plans.ts';
 import { reportsResource } from './routes/reports.ts';
 import { evaluationResource } from './routes/evaluation.ts';
 import { trainingRecordsResource } from './routes/training-records.ts';
+import { patrolPositionsResource } from './routes/patrol-positions.ts';
+import { infoVerificationsResource } from './routes/info-verifications.ts';
 import { jointDefensePointsResource } from './routes/joint-defense-points.ts';
 import { keyLocationsResource } from './routes/key-locations.ts';
 import { subdistrictsResource } from './routes/subdistricts.ts';
@@ -116,6 +118,8 @@ export function createApp(opts: AppOptions): App {
     searchResource(deps),
     reportsResource(deps),
     evaluationResource(deps),
+    patrolPositionsResource(deps),
+    infoVerificationsResource(deps),
     trainingRecordsResource(deps),
   ];
   const routes = resources.flatMap((r) => r.routes);

@@ -124,6 +124,8 @@ describe('embedded PGlite + PostGIS', () => {
       await within('plan history', police.get(`/api/patrol-plans/history?community_id=${community}`));
 
       for (const kind of ['daily', 'weekly', 'monthly']) await within(`${kind} report`, command.get(`/api/reports/${kind}`));
+      await within('weekly report workbook', command.get('/api/reports/weekly?format=xlsx'));
+      await within('patrol positions', police.get('/api/patrol/positions?minutes=240'));
       const exported = (await (await within('grid export', command.get('/api/exports/grids?format=geojson'))).json()) as FeatureCollection;
       expect(exported.features).toHaveLength(4);
       expect(exported.features[0]!.properties).toHaveProperty('registration_rate');

@@ -218,6 +218,8 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
     const month = `${1000 + Math.floor(n / 12)}-${String((n % 12) + 1).padStart(2, '0')}`;
     return [{ path: '/api/evaluation/ratings', body: { ratee_id: s!.staff_id, month, score: 4, comment: '矩阵评价' }, inside: true }];
   },
+  // Police and command check addresses of the grids they see (outside: the record is not found).
+  'post /api/info-verifications': (p) => perGrid(p, async (_i, g) => ({ path: '/api/info-verifications', body: { record_kind: 'address', record_id: addressByGrid.get(g), result: 'correct' } })),
   'post /api/training-records': async (_p, n) => {
     const [s] = await db.sql<{ staff_id: number }[]>`SELECT staff_id FROM app_user WHERE username = 'leader'`;
     return [{ path: '/api/training-records', body: { staff_id: s!.staff_id, session_on: '2025-03-20', title: `矩阵培训${n}`, attended: true, test_score: 80 }, inside: true }];

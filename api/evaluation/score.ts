@@ -5,11 +5,17 @@
  *   manual   = 20 × mean manual rating (1–5 → 20–100)
  *   score    = 0.7 × computed + 0.3 × manual   (only one of them present: that one alone; neither: none)
  *
+ * Measures — grid leaders: 信息采集准确率 info_accuracy_rate (correct / verified records of their
+ * grids, a share), hazards_reported (more is better), mediation_success_rate (a share),
+ * median_accept_hours (less is better); police: median_close_hours, median_ack_minutes,
+ * median_arrive_minutes (less is better). Each measure present weighs the same in the mean.
+ *
  * Normalisation is within the role among the rows given (the caller's scope): counts where more is
  * better as (v − min) / (max − min), durations where less is better as (max − v) / (max − min);
- * a measure on which every row is equal says nothing about the ranking and is left out. Rates that are already shares (mediation success)
- * are used as they are. A measure with nothing to count (null) is left out of that person's mean,
- * not taken as 0. Ranks are competition ranks (1, 2, 2, 4) within the role; no score, no rank.
+ * a measure on which every row is equal says nothing about the ranking and is left out. Rates that
+ * are already shares (mediation success, info-collection accuracy) are used as they are. A measure
+ * with nothing to count (null: no mediation ended, no record verified) is left out of that person's
+ * mean, not taken as 0. Ranks are competition ranks (1, 2, 2, 4) within the role; no score, no rank.
  */
 export const COMPUTED_WEIGHT = 0.7;
 export const MANUAL_WEIGHT = 0.3;
@@ -18,6 +24,7 @@ export interface MeasureRow {
   staff_id: number;
   role: 'grid_leader' | 'police';
   hazards_reported: number;
+  info_accuracy_rate: number | null;
   mediation_success_rate: number | null;
   median_accept_hours: number | null;
   median_close_hours: number | null;
@@ -29,7 +36,7 @@ export interface MeasureRow {
 
 type Direction = 'higher' | 'lower' | 'share';
 export const MEASURES: Record<MeasureRow['role'], [keyof MeasureRow & string, Direction][]> = {
-  grid_leader: [['hazards_reported', 'higher'], ['mediation_success_rate', 'share'], ['median_accept_hours', 'lower']],
+  grid_leader: [['info_accuracy_rate', 'share'], ['hazards_reported', 'higher'], ['mediation_success_rate', 'share'], ['median_accept_hours', 'lower']],
   police: [['median_close_hours', 'lower'], ['median_ack_minutes', 'lower'], ['median_arrive_minutes', 'lower']],
 };
 

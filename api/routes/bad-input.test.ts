@@ -56,6 +56,7 @@ const BASE: Record<string, { path: string; body?: unknown }> = {
   'post /api/support-requests': { path: '/api/support-requests', body: { lon: centre[0], lat: centre[1], reason: '请求支援' } },
   'post /api/support-requests/:id/steps': { path: '/api/support-requests/{id}/steps', body: { step: 'acknowledge' } },
   'post /api/evaluation/ratings': { path: '/api/evaluation/ratings', body: { ratee_id: 1, month: '2025-03', score: 4, comment: '工作认真' } },
+  'post /api/info-verifications': { path: '/api/info-verifications', body: { record_kind: 'address', record_id: 1, result: 'incorrect', note: '门牌号有误' } },
   'post /api/training-records': { path: '/api/training-records', body: { staff_id: 1, session_on: '2025-03-20', title: '矛盾调解培训', attended: true, test_score: 88.5 } },
   'post /api/grids': { path: '/api/grids', body: { code: 'NEW-1', name: '新网格', community_id: 1, geometry: square(ox, oy + 3 * CELL, CELL, CELL) } },
   'post /api/joint-defense-points': { path: '/api/joint-defense-points', body: { code: 'JN-1', name: '新联防点', lon: centre[0], lat: centre[1] } },

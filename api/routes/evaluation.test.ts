@@ -200,7 +200,7 @@ describe('GET /api/evaluation', () => {
 
 describe('combined score formula', () => {
   const row = (id: number, m: Partial<MeasureRow>): MeasureRow => ({
-    staff_id: id, role: 'police', hazards_reported: 0, mediation_success_rate: null, median_accept_hours: null,
+    staff_id: id, role: 'police', hazards_reported: 0, info_accuracy_rate: null, mediation_success_rate: null, median_accept_hours: null,
     median_close_hours: null, median_ack_minutes: null, median_arrive_minutes: null, rating_mean: null, ...m,
   });
   it('weights 70 % computed and 30 % ratings, leaves out missing parts, and ranks competitively', () => {

@@ -3,7 +3,9 @@ import type { App } from '../app.ts';
 import { Client, createUser, testApp } from '../testing/app.ts';
 import { freshDatabase, type TestDatabase } from '../testing/db.ts';
 import { CELL, ORIGIN, insertTinyWorld, type TinyWorld } from '../testing/fixtures.ts';
-import { kpiScore } from '../reports/reports.ts';
+import { unzipSync, strFromU8 } from 'fflate';
+import { REPORT_TABLES, kpiScore } from '../reports/reports.ts';
+import { zhCN } from '../../web/lib/i18n/zh-CN.ts';
 
 // 日见面、周研判、月讲评: every number below is worked out by hand from the rows inserted here.
 let db: TestDatabase;
@@ -250,6 +252,57 @@ describe('GET /api/reports/monthly (月讲评)', () => {
     await json(await screen.get('/api/reports/monthly'));
     const res = await command.get(`/api/reports/monthly?format=csv&table=communities`);
     expect((await res.text()).split('\r\n')[0]).toMatch(/^rank,name,code,score,score_change,registration_rate/);
+  });
+});
+
+/** A workbook read back: sheet names in order, and each sheet's rows as [type, text] cells (numbers typed 'n'). */
+function readWorkbook(bytes: Uint8Array): { names: string[]; sheets: [string, string][][][] } {
+  const files = unzipSync(bytes);
+  const workbook = strFromU8(files['xl/workbook.xml']!);
+  const names = [...workbook.matchAll(/<sheet name="([^"]*)" sheetId="(\d+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+  const sheets = names.map((_, i) => {
+    const xml = strFromU8(files[`xl/worksheets/sheet${i + 1}.xml`]!);
+    // Empty cells are not written: each cell goes to the column its reference names (A…Z suffice here).
+    return [...xml.matchAll(/<row r="\d+">(.*?)<\/row>/g)].map((row) => {
+      const cells: [string, string][] = [];
+      for (const c of row[1]!.matchAll(/<c r="([A-Z])\d+"( t="inlineStr")?[^>]*>(?:<v>([^<]*)<\/v>|<is><t[^>]*>([^<]*)<\/t><\/is>)<\/c>/g)) {
+        cells[c[1]!.charCodeAt(0) - 65] = c[2] ? ['s', c[4]!] : ['n', c[3]!];
+      }
+      return cells;
+    });
+  });
+  return { names, sheets };
+}
+
+describe('format=xlsx: every table of a report as one workbook', () => {
+  it('has one sheet per table with the Chinese headers, the JSON report’s rows, numbers as numbers and times as local text', async () => {
+    for (const kind of ['daily', 'weekly', 'monthly'] as const) {
+      const report = await json<{ tables: Record<string, Record<string, unknown>[]> }>(await command.get(`/api/reports/${kind}?date=${today}`));
+      const res = await command.get(`/api/reports/${kind}?date=${today}&format=xlsx`);
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      expect(res.headers.get('content-disposition')).toContain(`report-${kind}-${today}.xlsx`);
+      const book = readWorkbook(new Uint8Array(await res.arrayBuffer()));
+      const tables = Object.keys(REPORT_TABLES[kind]);
+      expect(book.names).toEqual(tables.map((t) => zhCN.reports.tables[t]!.replace('*', ' ')));
+      tables.forEach((table, i) => {
+        const [header, ...rows] = book.sheets[i]!;
+        expect(header!.map((c) => c[1])).toEqual(REPORT_TABLES[kind][table]!.map((c) => zhCN.reports.columns[c] ?? c));
+        expect(rows.length, `${kind} ${table}`).toBe(report.tables[table]!.length);
+      });
+    }
+  });
+
+  it('writes counts as numeric cells and instants in Asia/Shanghai', async () => {
+    const report = await json<{ tables: { events_by_grid_type: { events: number }[]; overdue_events: { reported_at: string }[] } }>(await command.get(`/api/reports/daily?date=${today}`));
+    const book = readWorkbook(new Uint8Array(await (await command.get(`/api/reports/daily?date=${today}&format=xlsx`)).arrayBuffer()));
+    const events = REPORT_TABLES.daily.events_by_grid_type!.indexOf('events');
+    expect(book.sheets[0]!.slice(1).map((r) => r[events])).toEqual(report.tables.events_by_grid_type.map((r) => ['n', String(r.events)]));
+    // Type codes read as their Chinese names, as on the page.
+    expect(book.sheets[0]!.slice(1).map((r) => r[3]![1])).toEqual(['矛盾纠纷', '治安', '风险隐患']);
+    const local = (iso: string) => new Date(Date.parse(iso) + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    const reportedAt = REPORT_TABLES.daily.overdue_events!.indexOf('reported_at');
+    expect(book.sheets[1]!.slice(1).map((r) => r[reportedAt])).toEqual(report.tables.overdue_events.map((r) => ['s', local(r.reported_at)]));
   });
 });
 

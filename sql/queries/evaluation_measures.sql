@@ -2,13 +2,15 @@
 -- officer (police and auxiliary police) with an assignment in force during the month on one of the
 -- given grids, plus the mean of the manual ratings they received for the month. The combined score
 -- and ranking are made from these rows in api/evaluation/score.ts. Local months (config.timezone).
--- Info-collection accuracy is not measured: the schema keeps no verification records of collected
--- information to compare against.
+-- Info-collection accuracy comes from the verification records (info_verification, migration 00015).
 -- params:
 --   $1 period date (first day of the month)
 --   $2 grid_ids integer[] (the grids in scope: the caller's, or one community's)
 -- returns rows: staff_id int, name text, role text ('grid_leader' | 'police'), community_ids int[],
 --   grid_ids int[],
+--   info_verified int, info_correct int, info_accuracy_rate float8 | null
+--                                 (grid leader: verifications made in the month of records of their
+--                                  grids (the record's grid when verified); correct / verified),
 --   hazards_reported int          (grid leader: hazard events they reported in the month, cancelled left out),
 --   mediations_ended int, mediations_success int, mediation_success_rate float8 | null
 --                                 (grid leader: mediations ended in the month where they are the
@@ -45,6 +47,13 @@ hazards AS (
   FROM people p CROSS JOIN bounds b
   JOIN event e ON e.reported_by = p.staff_id AND e.type = 'hazard' AND e.state <> 'cancelled'
               AND e.reported_at >= b.t0 AND e.reported_at < b.t1
+  WHERE p.role = 'grid_leader'
+  GROUP BY p.staff_id
+),
+verifications AS (
+  SELECT p.staff_id, count(*)::int AS n, count(*) FILTER (WHERE v.result = 'correct')::int AS correct
+  FROM people p CROSS JOIN bounds b
+  JOIN info_verification v ON v.grid_id = ANY (p.grid_ids) AND v.verified_at >= b.t0 AND v.verified_at < b.t1
   WHERE p.role = 'grid_leader'
   GROUP BY p.staff_id
 ),
@@ -91,6 +100,8 @@ ratings AS (
   GROUP BY r.ratee_id
 )
 SELECT p.staff_id, s.name, p.role, p.community_ids, p.grid_ids,
+       coalesce(v.n, 0) AS info_verified, coalesce(v.correct, 0) AS info_correct,
+       (v.correct::float8 / nullif(v.n, 0)) AS info_accuracy_rate,
        coalesce(h.n, 0) AS hazards_reported,
        coalesce(m.ended, 0) AS mediations_ended, coalesce(m.success, 0) AS mediations_success,
        (m.success::float8 / nullif(m.ended, 0)) AS mediation_success_rate,
@@ -100,6 +111,7 @@ SELECT p.staff_id, s.name, p.role, p.community_ids, p.grid_ids,
        coalesce(r.n, 0) AS ratings, r.mean AS rating_mean
 FROM people p
 JOIN staff s ON s.id = p.staff_id
+LEFT JOIN verifications v ON v.staff_id = p.staff_id AND p.role = 'grid_leader'
 LEFT JOIN hazards h ON h.staff_id = p.staff_id AND p.role = 'grid_leader'
 LEFT JOIN mediations m ON m.staff_id = p.staff_id AND p.role = 'grid_leader'
 LEFT JOIN accepts a ON a.staff_id = p.staff_id AND p.role = 'grid_leader'

@@ -260,6 +260,7 @@ export const zhCN = {
     tourHotspot: '热点巡视',
     tourEvent: '新事件',
     tourOverview: '全域',
+    patrolUnits: '在线巡逻力量',
     feedKind: { 'event.created': '新事件', 'event.transition': '流转', 'event.overdue': '超期', 'support.requested': '支援请求', 'support.updated': '支援响应' } as Record<string, string>,
   },
   reports: {
@@ -274,6 +275,8 @@ export const zhCN = {
     wholeSubdistrict: '全街道',
     print: '打印 / PDF',
     csv: 'CSV',
+    xlsx: '导出 Excel',
+    weeklyMap: '热点与新兴热点分布图（近4周）',
     generated: '生成时间',
     empty: '无',
     back: '返回一张图',
