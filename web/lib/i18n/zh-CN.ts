@@ -5,6 +5,8 @@ export const zhCN = {
   loading: '正在加载…',
   loadFailed: '加载失败',
   retry: '重试',
+  exportCsv: '导出CSV',
+  exportGeoJson: '导出GeoJSON',
   layers: '图层',
   login: {
     title: '用户登录',
@@ -74,6 +76,7 @@ export const zhCN = {
     opacity: '不透明度',
     legend: '图例',
     loading: '正在统计…',
+    window: '统计窗口',
   },
   kpiName: {
     registration_rate: '一标三实登记率',
@@ -90,7 +93,7 @@ export const zhCN = {
     patrol_coverage: '巡到 {n} / {d} 个网格单元',
   },
   kpiClass: { lt60: '低于 60%', '60-80': '60%–80%', '80-95': '80%–95%', '95-100': '95%–100%', '100': '100%（达标）', none: '无数据' } as Record<string, string>,
-  period: { month: '本月', '7d': '近7天', '30d': '近30天', '90d': '近90天' },
+  period: { timebar: '跟随时间轴', month: '本月', '7d': '近7天', '30d': '近30天', '90d': '近90天' },
   missing: { no_grid: '无所属网格', outside_grid: '点位不在网格内', no_housing: '房屋未登记', no_occupants: '无人员/单位' } as Record<string, string>,
   visitStatus: { never: '从未走访', overdue: '已逾期', due_soon: '即将到期', up_to_date: '按期' } as Record<string, string>,
   visitClass: { key: '重点类', attention: '关注类', general: '一般类', control_1: '一级管控', control_2: '二级管控', control_3: '三级管控' } as Record<string, string>,
