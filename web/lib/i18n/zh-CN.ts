@@ -77,6 +77,7 @@ export const zhCN = {
     legend: '图例',
     loading: '正在统计…',
     window: '统计窗口',
+    exportTitle: '网格考核指标',
   },
   kpiName: {
     registration_rate: '一标三实登记率',
