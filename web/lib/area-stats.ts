@@ -1,6 +1,8 @@
 import type { Geometry, Polygon } from 'geojson';
-import { postJson, type FC, type GridProps } from './api.ts';
+import type { FC, GridProps } from './api.ts';
 import { t } from './i18n/zh-CN.ts';
+
+// Pure (no runes, no fetch): the e2e tests import it to compute what the exports must hold.
 
 /** The answer of POST /api/stats/area (api/routes/area-stats.ts). */
 export interface AreaStats {
@@ -17,11 +19,6 @@ export interface AreaStats {
   grids: { grid_id: number; code: string; name: string; area_m2: number; inside_m2: number; share: number; patrol_coverage: number | null }[];
   patrol_coverage: number | null;
 }
-
-export const areaApi = {
-  stats: (polygon: Polygon, window: { from: string; to: string }, s?: AbortSignal) =>
-    postJson<AreaStats>('/api/stats/area', { polygon, from: window.from, to: window.to }, s),
-};
 
 type Cell = string | number | null;
 
