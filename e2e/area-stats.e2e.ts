@@ -3,6 +3,9 @@ import type { AreaStats } from '../web/lib/area-stats.ts';
 import { drawPolygon, QUAD } from './draw.ts';
 import { expect, loginAs, test, waitForGrids } from './fixtures.ts';
 
+// The machine is shared (2 cores, several sessions): the default 60 s is too tight for drawing, downloads and their checks.
+test.setTimeout(180_000);
+
 test('框选统计: a drawn polygon is checked with turf, then its counts come from /api/stats/area and match it', async ({ page }) => {
   await loginAs(page, 'zhihui');
   await page.goto('/');

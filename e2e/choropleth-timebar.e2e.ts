@@ -3,6 +3,9 @@ import { expect, loginAs, test, waitForGrids } from './fixtures.ts';
 type Jw = { __jw: { map: import('maplibre-gl').Map; gridKpi: () => { window: { from: string; to: string } | null } } };
 interface Row { unit_id: number; closure_rate: number | null; events_due: number }
 
+// The machine is shared (2 cores, several sessions): the default 60 s is too tight for drawing, downloads and their checks.
+test.setTimeout(180_000);
+
 test('grid choropleth follows the time bar: a brushed range refetches the KPIs for that window', async ({ page }) => {
   await loginAs(page, 'zhihui');
   await page.goto('/');

@@ -35,6 +35,9 @@ function geojson(text: string): Fc {
 
 const dated = (title: string, ext: string) => new RegExp(`^${title}-\\d{8}-\\d{4}\\.${ext}$`);
 
+// The machine is shared (2 cores, several sessions): the default 60 s is too tight for drawing, downloads and their checks.
+test.setTimeout(180_000);
+
 test('export: the event list, the grid KPI table and the 框选统计 result as CSV (BOM) and GeoJSON, with the API\'s row counts', async ({ page }) => {
   await loginAs(page, 'zhihui');
   await page.goto('/');
