@@ -32,6 +32,7 @@ import { hotspotsResource } from './routes/hotspots.ts';
 import { eventHistogramResource, incidentPointsResource } from './routes/incidents.ts';
 import { searchResource } from './routes/search.ts';
 import { statsResource } from './routes/stats.ts';
+import { areaStatsResource } from './routes/area-stats.ts';
 import { patrolPlansResource } from './routes/patrol-plans.ts';
 import { reportsResource } from './routes/reports.ts';
 import { evaluationResource } from './routes/evaluation.ts';
@@ -113,6 +114,7 @@ export function createApp(opts: AppOptions): App {
     hotspotsResource(deps),
     incidentPointsResource(deps),
     statsResource(deps),
+    areaStatsResource(deps),
     eventHistogramResource(deps),
     patrolPlansResource(deps),
     searchResource(deps),

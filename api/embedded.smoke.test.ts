@@ -109,6 +109,13 @@ describe('embedded PGlite + PostGIS', () => {
       await within('grid drill-down', command.get(`/api/stats/grids/${grid}`));
       await within('grid trend', command.get(`/api/stats/grids/${grid}/trend?months=2`));
       await within('exact coverage', command.get(`/api/stats/patrol-coverage?grid_id=${grid}&exact=1`));
+      const area = (await (await within('area statistics', police.post('/api/stats/area', { polygon: square(ox, oy, 4 * CELL, 2 * CELL) }))).json()) as { addresses: { total: number }; grids: { share: number }[] };
+      // The police officer's two grids only, each wholly inside.
+      expect(area.addresses.total).toBe(4);
+      expect(area.grids.map((g) => Math.round(g.share * 1000) / 1000)).toEqual([1, 1]);
+      // Address search through the pg_trgm index PGlite loaded for migration 00016.
+      const found = (await (await within('address search', command.get(`/api/addresses/search?q=${encodeURIComponent('嵌入路1号')}`))).json()) as { addresses: { code: string }[] };
+      expect(found.addresses.map((a) => a.code).sort()).toEqual([`EA-${world.gridIds[1]}-0`, `EA-${world.gridIds[1]}-1`]);
       const heat = (await (await within('H3 heat', command.get(`/api/heat/h3?bbox=${bbox}&res=9`))).json()) as { events: number };
       expect(heat.events).toBe(6);
       await within('period compare', command.get(`/api/heat/compare?bbox=${bbox}&res=9`));

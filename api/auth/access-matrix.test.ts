@@ -245,6 +245,8 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
   'get /api/grids/:id': (p) => world.gridIds.map((g) => ({ path: `/api/grids/${g}`, inside: p.grids.includes(g) })),
   'get /api/persons/:id': (p) => world.gridIds.map((g) => ({ path: `/api/persons/${personByGrid.get(g)}`, inside: p.grids.includes(g) })),
   'post /api/persons/:id/reveal': (p) => world.gridIds.map((g) => ({ path: `/api/persons/${personByGrid.get(g)}/reveal`, body: { reason: '核查矫正人员报到情况' }, inside: p.grids.includes(g) })),
+  // Statistics of a polygon over the whole world: every caller gets their own grids' counts only.
+  'post /api/stats/area': () => [{ path: '/api/stats/area', body: { polygon: square(ox - 0.001, oy - 0.001, 4 * CELL + 0.002, 2 * CELL + 0.002) }, inside: true }],
   'post /api/grids': (_p, n) => [{ path: '/api/grids', body: { code: `NEW-${n}`, name: '新网格', community_id: world.communityIds[0], geometry: square(ox, oy + 2 * CELL + n * CELL, CELL, CELL) }, inside: true }],
   'post /api/joint-defense-points': (p, n) => world.gridIds.map((g, i) => ({
     path: '/api/joint-defense-points', body: { code: `JN-${n}-${i}`, name: '新联防点', lon: centre(i)[0], lat: centre(i)[1] - 0.002 }, inside: p.grids.includes(g),

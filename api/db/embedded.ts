@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -90,7 +91,7 @@ export async function startEmbeddedDatabase(opts: {
   port?: number;
 }): Promise<EmbeddedDatabase> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { postgis } });
+  const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { postgis, pg_trgm } });
   // The socket server defaults to a single connection; a postgres.js pool larger than that gets
   // ECONNRESET, so the server must accept at least the pool size (statements are queued inside).
   const server = new PGLiteSocketServer({

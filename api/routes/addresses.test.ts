@@ -133,3 +133,22 @@ describe('GET /api/addresses/search', () => {
     }
   });
 });
+
+describe('the trigram index (migration 00016)', () => {
+  it('serves the address query from the text and code indexes instead of a scan', async () => {
+    const text = await db.sql.begin(async (tx) => {
+      // The test table is tiny, so the planner would scan it anyway: make a scan look expensive.
+      await tx`SET LOCAL enable_seqscan = off`;
+      await tx`SET LOCAL enable_indexscan = off`;
+      const t = addressSearchTerms('东风社区3组12号');
+      const { QueryCatalog } = await import('../db/queries.ts');
+      const q = new QueryCatalog().get('address_search');
+      const explained = await tx.unsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN ${q.text}`,
+        [t.patterns, t.anchor, t.codePrefix, t.whole, 21]);
+      return explained.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(text).toContain('address_text_trgm');
+    expect(text).toContain('address_code_trgm');
+    expect(addressSearchTerms('东风社区3组12号').anchor).toBe('%东风社区%');
+  });
+});

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { QueryCatalog } from '../db/queries.ts';
+import type { Db } from '../db/types.ts';
 import type { Deps } from '../deps.ts';
 import { bboxParam } from '../http/geo.ts';
 import { Resource } from '../http/resource.ts';
@@ -26,12 +28,21 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, '\\$&');
  * "院岭街道东风社区3组12号" (the terms 东风, 3组 and 12号 in that order or any other). Each term becomes a
  * regular expression matching it literally; one that starts with a digit may not follow a digit.
  */
-export function addressSearchTerms(q: string): { patterns: string[]; whole: string; codePrefix: string } {
+export function addressSearchTerms(q: string): { patterns: string[]; anchor: string; whole: string; codePrefix: string } {
   const text = q.normalize('NFKC').trim();
   const chunks = text.split(/[\s,，、;；。.·\-—/()（）]+/u).filter(Boolean);
   const terms = chunks.flatMap((c) => c.split(/(?<=\D)(?=\d)/u)).filter(Boolean).slice(0, 8);
   const patterns = terms.map((t) => (/^\d/.test(t) ? `(^|[^0-9])${escapeRegex(t)}` : escapeRegex(t)));
-  return { patterns, whole: text.replace(/\s+/g, ''), codePrefix: `${escapeLike(text)}%` };
+  // The longest term has the most trigrams, so the index narrows the most on it.
+  const longest = terms.reduce((a, t) => (t.length > a.length ? t : a), '');
+  return { patterns, anchor: `%${escapeLike(longest)}%`, whole: text.replace(/\s+/g, ''), codePrefix: `${escapeLike(text)}%` };
+}
+
+/** Rows of the one address query (sql/queries/address_search.sql) both search routes use. */
+export async function searchAddresses(db: Db, queries: QueryCatalog, q: string, rowLimit: number): Promise<AddressMatch[]> {
+  const terms = addressSearchTerms(q);
+  if (!terms.patterns.length) return [];
+  return queries.run<AddressMatch>(db, 'address_search', [terms.patterns, terms.anchor, terms.codePrefix, terms.whole, rowLimit]);
 }
 
 const listQuery = z
@@ -53,7 +64,7 @@ interface AddressRow {
   lat: number;
 }
 
-interface AddressMatch {
+export interface AddressMatch {
   id: number;
   code: string;
   address_text: string;
@@ -85,9 +96,7 @@ export function addressesResource(deps: Deps): Resource {
       },
       async (c, { query }, db) => {
         const limit = Math.min(query.limit ?? MAX_ADDRESS_MATCHES, MAX_ADDRESS_MATCHES);
-        const terms = addressSearchTerms(query.q);
-        if (!terms.patterns.length) return c.json({ addresses: [], truncated: false, limit });
-        const rows = await queries.run<AddressMatch>(db, 'address_search', [terms.patterns, terms.codePrefix, terms.whole, limit + 1]);
+        const rows = await searchAddresses(db, queries, query.q, limit + 1);
         return c.json({ addresses: rows.slice(0, limit), truncated: rows.length > limit, limit });
       },
     )

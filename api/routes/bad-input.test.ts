@@ -32,6 +32,8 @@ beforeAll(async () => {
   world = await insertTinyWorld(db.sql);
   await createUser(db.sql, 'cmd', 'command', { subdistrict_id: world.subdistrictId });
   client = await Client.login(app, 'cmd');
+  // Derived-table upkeep (a route's `prepare`) is not a write of the request: bring it up to date first.
+  await client.get('/api/stats/grids');
   await db.sql`INSERT INTO patrol_device (code, kind) VALUES ('DEV1', 'handheld')`;
   const res = await client.post('/api/tokens', { name: 'ingest', scopes: ['gps:ingest'] });
   ingestToken = ((await res.json()) as { token: string }).token;
@@ -61,6 +63,7 @@ const BASE: Record<string, { path: string; body?: unknown }> = {
   'post /api/grids': { path: '/api/grids', body: { code: 'NEW-1', name: '新网格', community_id: 1, geometry: square(ox, oy + 3 * CELL, CELL, CELL) } },
   'post /api/joint-defense-points': { path: '/api/joint-defense-points', body: { code: 'JN-1', name: '新联防点', lon: centre[0], lat: centre[1] } },
   'post /api/key-locations': { path: '/api/key-locations', body: { code: 'KN-1', name: '新市场', type: 'market', geometry: { type: 'Point', coordinates: centre } } },
+  'post /api/stats/area': { path: '/api/stats/area', body: { polygon: square(ox, oy, CELL, CELL), from: '2025-03-01', to: '2025-03-31' } },
   'post /api/patrol-plans/generate': { path: '/api/patrol-plans/generate', body: { community_id: 1, date: '2026-12-01', start_hour: 19, end_hour: 22 } },
   'put /api/patrol-plans/:id/stops': { path: '/api/patrol-plans/{id}/stops', body: { expected_version: 1, stops: [{ team: 1, target_kind: 'manual', lon: centre[0], lat: centre[1], dwell_min: 5 }] } },
   'put /api/patrol-plans/:id/devices': { path: '/api/patrol-plans/{id}/devices', body: { expected_version: 1, teams: [{ team: 1, device_ids: [1] }] } },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CASE_ROLES } from '../auth/types.ts';
 import type { Deps } from '../deps.ts';
 import { Resource } from '../http/resource.ts';
+import { searchAddresses } from './addresses.ts';
 import { invalidInputResponse } from './respond.ts';
 
 /** Rows per kind: a search box shows a handful; `limit` may ask for more, up to the cap. */
@@ -79,7 +80,12 @@ export function searchResource(deps: Pick<Deps, 'queries' | 'guard'>): Resource 
       // (their database role could not read the column anyway).
       const mayReadAddresses = roles.some((r) => CASE_ROLES.includes(r));
       const rows = await queries.run<SearchItem>(db, 'search', [words, limit + 1]);
-      const addresses = mayReadAddresses ? await queries.run<SearchItem>(db, 'search_addresses', [words, limit + 1]) : null;
+      const addresses = mayReadAddresses
+        ? (await searchAddresses(db, queries, query.q, limit + 1)).map((a): SearchItem => ({
+          kind: 'address', id: a.id, code: a.code, name: a.address_text, context: a.grid_name, category: a.category,
+          grid_id: a.grid_id, lon: a.lon, lat: a.lat, bbox: null,
+        }))
+        : null;
       const groups = SEARCH_KINDS.flatMap((kind) => {
         if (kind === 'address' && !addresses) return [];
         const items = kind === 'address' ? addresses! : rows.filter((r) => r.kind === kind);

@@ -3,7 +3,7 @@
 -- and a code as a prefix. A grid also matches by its community's name ("东风 第3" finds 东风社区's
 -- 第3网格). Best first: code prefix of the first word (in code order), then name prefix, then shorter names. Run
 -- under the caller's scoped role, so row-level security leaves out what they may not see.
--- Addresses are searched by search_addresses (roles that may see address text only).
+-- Addresses are searched by address_search (roles that may see address text only).
 -- params:
 --   $1 words text[] (LIKE wildcards % _ \ already escaped with \; at least one word)
 --   $2 per_kind integer (rows per kind; the route asks one more to detect truncation)

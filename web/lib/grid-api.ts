@@ -42,14 +42,15 @@ export interface SearchGroup { kind: SearchKind; truncated: boolean; items: Sear
 export type WindowQuery = { from: string; to: string } | null;
 const windowParams = (w: WindowQuery) => (w ? `from=${w.from}&to=${w.to}` : '');
 
-export const PERIODS = ['month', '7d', '30d', '90d'] as const;
+/** `timebar` follows the time bar's range (GridStats.range); the others are fixed windows ending today. */
+export const PERIODS = ['timebar', 'month', '7d', '30d', '90d'] as const;
 export type PeriodId = (typeof PERIODS)[number];
-const PERIOD_DAYS: Record<Exclude<PeriodId, 'month'>, number> = { '7d': 7, '30d': 30, '90d': 90 };
+const PERIOD_DAYS: Record<Exclude<PeriodId, 'month' | 'timebar'>, number> = { '7d': 7, '30d': 30, '90d': 90 };
 
 const localDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
 
 /** The window of a period ending today (Asia/Shanghai); `month` is the server's default, the review cycle (月讲评). */
-export function periodWindow(period: PeriodId, now = new Date()): WindowQuery {
+export function periodWindow(period: Exclude<PeriodId, 'timebar'>, now = new Date()): WindowQuery {
   if (period === 'month') return null;
   const to = localDay.format(now);
   const from = new Date(Date.parse(`${to}T00:00:00Z`) - (PERIOD_DAYS[period] - 1) * 86_400_000).toISOString().slice(0, 10);
