@@ -26,6 +26,7 @@ const server = await startServer({
   seedDemo: seedSetting(),
   buildWeb: process.env.BUILD_WEB !== '0',
   log,
+  ...(process.env.SHUTDOWN_TIMEOUT_MS ? { shutdownTimeoutMs: Number(process.env.SHUTDOWN_TIMEOUT_MS) } : {}),
 }).catch((err: unknown) => {
   console.error('start-up failed:', err instanceof Error ? err.message : err);
   process.exit(1);
@@ -42,8 +43,8 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log(`${signal}: shutting down (finishing requests, flushing the database)…`);
   try {
-    await server.close();
-    log('stopped cleanly');
+    const finished = await server.close();
+    log(finished ? 'stopped cleanly' : 'stopped; some requests were cut off at the shutdown timeout');
     process.exit(0);
   } catch (err) {
     console.error('shutdown failed:', err);
