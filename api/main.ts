@@ -1,5 +1,6 @@
 import { repoPath } from './paths.ts';
 import { startServer } from './server.ts';
+import { absorbClosedSocketWrites } from './db/connect.ts';
 
 function log(msg: string): void {
   console.log(`[${new Date().toISOString()}] ${msg}`);
@@ -11,6 +12,7 @@ function seedSetting(): boolean | undefined {
   return !['0', 'false', 'no'].includes(v.toLowerCase());
 }
 
+absorbClosedSocketWrites(log);
 const started = Date.now();
 const port = Number(process.env.PORT ?? 8080);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
