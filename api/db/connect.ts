@@ -18,6 +18,9 @@ export interface OpenOptions {
 export function createSql(url: string, poolSize = 10): Sql {
   return postgres(url, {
     max: poolSize,
+    // A database that does not complete a connection within 5 s is unavailable (503, retry): a
+    // connection half-made while PostgreSQL restarts otherwise holds its pool slot for 30 s.
+    connect_timeout: 5,
     onnotice: () => {},
     connection: { application_name: 'jingwang-console' },
   });
