@@ -2,10 +2,12 @@
 //   npm run soak:server [-- --minutes 30 --rate 50 --feed-clients 20 --port 8097 --db jw_soak_server]
 // Starts the server in its own process on a fresh database of the local PostgreSQL seeded with the
 // demo world, then sends the console's request mix (bench/harness.ts) at --rate requests per second,
-// open loop, for --minutes, with --feed-clients feed streams open. At the end of every minute it
-// samples the server process's RSS (/proc/<pid>/status) and its open PostgreSQL connections
-// (pg_stat_activity), and prints growth from minute 5 to the end (from minute 1 when the run is
-// shorter than 6 minutes). Exit 0 when both grow ≤ 10 % and no request failed.
+// open loop, for --minutes, with --feed-clients feed streams open. Every 5 s it samples the server
+// process's RSS (/proc/<pid>/status); each minute's figure is the median of its samples (one
+// reading lands anywhere on V8's garbage-collection sawtooth). At the end of every minute it counts
+// the server's open PostgreSQL connections (pg_stat_activity). It prints growth from minute 5 to the
+// end (from minute 1 when the run is shorter than 6 minutes). Exit 0 when both grow ≤ 10 % and no
+// request failed.
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { arg, consoleMix, driveOpenLoop, feedClients, fmt, log, login, picker, startServerProcess, summarise, textArg, type Outcome } from '../bench/harness.ts';
@@ -37,15 +39,20 @@ try {
 
   const samples: { minute: number; rss: number; conns: number; s: ReturnType<typeof summarise> }[] = [];
   const all: Outcome[] = [];
-  console.log('| minute | RSS MiB | PG connections | requests | errors | p50 ms | p99 ms |');
+  console.log('| minute | RSS MiB (median) | PG connections | requests | errors | p50 ms | p99 ms |');
   console.log('|---|---|---|---|---|---|---|');
   let offset = 0;
   for (let m = 1; m <= minutes; m++) {
     // One minute of open-loop load; the request counter carries on so event client ids stay unique.
+    const rss: number[] = [];
+    const sampler = setInterval(() => rss.push(rssMiB(pid)), 5000);
     const { outcomes } = await driveOpenLoop({ url: server.url, cookie: session.cookie, rate, seconds: 60, pick: (i) => pick(i + offset) });
+    clearInterval(sampler);
+    rss.push(rssMiB(pid));
+    rss.sort((a, b) => a - b);
     offset += outcomes.length;
     all.push(...outcomes);
-    const sample = { minute: m, rss: rssMiB(pid), conns: await connections(), s: summarise(outcomes) };
+    const sample = { minute: m, rss: rss[Math.floor(rss.length / 2)]!, conns: await connections(), s: summarise(outcomes) };
     samples.push(sample);
     console.log(`| ${m} | ${sample.rss.toFixed(1)} | ${sample.conns} | ${sample.s.n} | ${sample.s.errors} | ${fmt(sample.s.p50)} | ${fmt(sample.s.p99)} |`);
   }
