@@ -25,6 +25,7 @@ import { communitiesResource } from './routes/communities.ts';
 import { gridsResource } from './routes/grids.ts';
 import { healthResource, readyResource } from './routes/health.ts';
 import type { RequestLog } from './http/log.ts';
+import { ConnectionGate, DEFAULT_LOAD_LIMITS, InFlightLimit, type LoadLimits } from './http/backpressure.ts';
 import { MAX_UPLOAD_BYTES } from './routes/imports.ts';
 import { MAX_JSON_BODY_BYTES } from './http/resource.ts';
 import { heatResource } from './routes/heat.ts';
@@ -46,6 +47,7 @@ import { subdistrictsResource } from './routes/subdistricts.ts';
 export interface App {
   app: Hono<AppEnv>;
   feed: FeedHub;
+  deps: Deps;
   /** Every API route, as documented; tests iterate over it so no route escapes them. */
   routes: RouteSpec[];
 }
@@ -62,6 +64,8 @@ export interface AppOptions {
   /** One structured line per API request (method, path, status, ms, request id); none when unset. */
   requestLog?: RequestLog;
   feed?: FeedHub;
+  /** In-flight and pool-queue bounds; defaults in DEFAULT_LOAD_LIMITS. */
+  limits?: Partial<LoadLimits>;
 }
 
 function tooLarge(limit: number) {
@@ -85,12 +89,15 @@ function peerAddress(c: Context<AppEnv>): string {
 export function createApp(opts: AppOptions): App {
   const clock = opts.clock ?? systemClock;
   const authConfig = { ...DEFAULT_AUTH_CONFIG, ...opts.authConfig };
-  const guard = createGuard({ sql: opts.sql, queries: opts.queries, clock, authConfig });
+  const limits = { ...DEFAULT_LOAD_LIMITS, ...opts.limits };
+  const gate = new ConnectionGate(limits.dbActive, limits.dbQueue, limits.dbQueueTimeoutMs);
+  const guard = createGuard({ sql: opts.sql, queries: opts.queries, clock, authConfig, gate });
   const feed = opts.feed ?? new FeedHub((after) =>
     opts.queries.run<FeedMessage>(opts.sql, 'feed_publish', [after.toString()]).then((rows) =>
       rows.map((r) => ({ ...r, at: new Date(r.at as unknown as string).toISOString() }))));
   // Routes get a pool that refuses use inside their own transaction (see api/db/owner.ts).
-  const deps: Deps = { sql: poolOutsideTransactions(opts.sql), queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress, feed };
+  const deps: Deps = { sql: poolOutsideTransactions(opts.sql), queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress, feed,
+    gate, limits: { ingest: new InFlightLimit('ingest', limits.ingestInFlight), events: new InFlightLimit('event report', limits.eventsInFlight) } };
   const resources: Resource[] = [
     healthResource(deps),
     readyResource(deps),
@@ -156,7 +163,7 @@ export function createApp(opts: AppOptions): App {
   const uploadLimit = bodyLimit({ maxSize: MAX_UPLOAD_BYTES, onError: tooLarge(MAX_UPLOAD_BYTES) });
   const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BODY_BYTES, onError: tooLarge(MAX_JSON_BODY_BYTES) });
   app.use('/api/*', (c, next) => (c.req.path.startsWith('/api/imports/') ? uploadLimit : jsonLimit)(c, next));
-  app.use('/api/*', authenticate({ sql: deps.sql, queries: deps.queries, clock, authConfig }));
+  app.use('/api/*', authenticate({ sql: deps.sql, queries: deps.queries, clock, authConfig, gate }));
   for (const r of resources) app.route(r.base, r.router);
   app.get('/api/openapi.json', (c) => c.json(document));
   app.all('/api/*', () => {
@@ -164,5 +171,5 @@ export function createApp(opts: AppOptions): App {
   });
   app.onError((err, c) => errorResponse(c, err, opts.log));
 
-  return { app, routes, feed };
+  return { app, routes, feed, deps };
 }

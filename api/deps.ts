@@ -5,6 +5,7 @@ import type { QueryCatalog } from './db/queries.ts';
 import type { FeedHub } from './events/feed.ts';
 import type { AppEnv } from './http/env.ts';
 import type { Guard } from './http/resource.ts';
+import type { ConnectionGate, InFlightLimit } from './http/backpressure.ts';
 
 /** What every resource needs; passed in so tests build an app around their own database and clock. */
 export interface Deps {
@@ -16,4 +17,8 @@ export interface Deps {
   guard: Guard;
   clientIp: (c: Context<AppEnv>) => string;
   feed: FeedHub;
+  /** Admission to the pool for queries a handler makes outside the guard's transaction (the feed's). */
+  gate: ConnectionGate;
+  /** Back-pressure on the writes devices and clients retry. */
+  limits: { ingest: InFlightLimit; events: InFlightLimit };
 }

@@ -1,5 +1,6 @@
 import { repoPath } from './paths.ts';
 import { startServer } from './server.ts';
+import { absorbClosedSocketWrites } from './db/connect.ts';
 
 function log(msg: string): void {
   console.log(`[${new Date().toISOString()}] ${msg}`);
@@ -11,6 +12,7 @@ function seedSetting(): boolean | undefined {
   return !['0', 'false', 'no'].includes(v.toLowerCase());
 }
 
+absorbClosedSocketWrites(log);
 const started = Date.now();
 const port = Number(process.env.PORT ?? 8080);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -26,6 +28,7 @@ const server = await startServer({
   seedDemo: seedSetting(),
   buildWeb: process.env.BUILD_WEB !== '0',
   log,
+  ...(process.env.SHUTDOWN_TIMEOUT_MS ? { shutdownTimeoutMs: Number(process.env.SHUTDOWN_TIMEOUT_MS) } : {}),
 }).catch((err: unknown) => {
   console.error('start-up failed:', err instanceof Error ? err.message : err);
   process.exit(1);
@@ -42,8 +45,8 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log(`${signal}: shutting down (finishing requests, flushing the database)…`);
   try {
-    await server.close();
-    log('stopped cleanly');
+    const finished = await server.close();
+    log(finished ? 'stopped cleanly' : 'stopped; some requests were cut off at the shutdown timeout');
     process.exit(0);
   } catch (err) {
     console.error('shutdown failed:', err);

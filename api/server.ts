@@ -13,6 +13,8 @@ import { systemClock } from './auth/types.ts';
 import { WEB_DIST, buildWeb, webBuildIsCurrent } from './web-build.ts';
 import { relative } from 'node:path';
 import { jsonLogger, type RequestLog } from './http/log.ts';
+import { loadLimitsFromEnv, type LoadLimits } from './http/backpressure.ts';
+import type { Server } from 'node:http';
 
 export interface ServerOptions {
   port: number;
@@ -25,12 +27,17 @@ export interface ServerOptions {
   log: (msg: string) => void;
   /** Per-request structured log; default: JSON lines on stdout. */
   requestLog?: RequestLog;
+  /** In-flight and pool-queue bounds (default: from the environment, see loadLimitsFromEnv). */
+  limits?: LoadLimits;
+  /** How long close() lets in-flight requests finish before cutting their connections (default 10 s). */
+  shutdownTimeoutMs?: number;
 }
 
 export interface RunningServer {
   url: string;
   database: Database;
-  close(): Promise<void>;
+  /** Resolves true when every in-flight request finished, false when the wait ran out and connections were cut. */
+  close(): Promise<boolean>;
 }
 
 function listen(app: Hono, port: number, host: string): Promise<ServerType> {
@@ -44,7 +51,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { log } = opts;
   // The web build and the database start-up are independent and both take seconds: overlap them.
   const web = opts.buildWeb && !webBuildIsCurrent() ? buildWeb(log) : Promise.resolve();
-  const database = await openDatabase(opts.databaseUrl ? { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir } : { dataDir: opts.dataDir });
+  const limits = opts.limits ?? loadLimitsFromEnv();
+  const database = await openDatabase(opts.databaseUrl ? { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, poolSize: limits.dbActive } : { dataDir: opts.dataDir, poolSize: limits.dbActive });
   log(`database: ${database.describe}`);
   try {
     const { applied, current } = await migrate(database.sql, { log });
@@ -58,9 +66,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const queries = new QueryCatalog();
-  const { app: api, feed } = createApp({ sql: database.sql, queries, database, requestLog: opts.requestLog ?? jsonLogger() });
+  const { app: api, feed } = createApp({ sql: database.sql, queries, database, requestLog: opts.requestLog ?? jsonLogger(), limits });
   const scheduler = startOverdueScheduler({ sql: database.sql, queries, clock: systemClock, feed, log });
   const app = new Hono();
+  let draining = false;
+  // While shutting down, a request arriving on a kept-alive connection is refused (the client
+  // retries elsewhere or later), and every answer closes its connection so none lingers.
+  app.use('*', async (c, next) => {
+    if (draining) {
+      c.header('connection', 'close');
+      c.header('retry-after', '5');
+      return c.json({ error: { code: 'shutting_down', message: '服务正在停止，请稍后重试 / the server is shutting down; retry shortly' } }, 503);
+    }
+    await next();
+    if (draining) c.header('connection', 'close');
+  });
   app.route('/', api);
   const root = relative(process.cwd(), WEB_DIST) || '.';
   app.use('/*', serveStatic({ root }));
@@ -70,18 +90,34 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const server = await listen(app, opts.port, opts.host);
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host === '0.0.0.0' ? 'localhost' : opts.host}:${port}`;
+  const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 10_000;
   return {
     url,
     database,
     async close() {
-      // Stop accepting, let in-flight requests finish, then close the database so PGlite flushes.
+      // Stop accepting, let in-flight requests finish (for a bounded time), then close the pool
+      // (and flush PGlite).
+      draining = true;
       await scheduler.stop();
-      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      const http = server as Server;
+      const closing = new Promise<void>((resolve) => http.close(() => resolve()));
       // Feed clients hold their connections open; end those streams (clients reconnect with
       // Last-Event-ID) while ordinary in-flight requests finish.
       feed.closeAll();
-      await closing;
+      http.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        closing.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), shutdownTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) {
+        log(`requests still running after ${shutdownTimeoutMs} ms: closing their connections (their transactions roll back)`);
+        http.closeAllConnections();
+        await closing;
+      }
       await database.close();
+      return finished;
     },
   };
 }

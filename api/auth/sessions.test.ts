@@ -188,8 +188,8 @@ describe('API tokens', () => {
       body: JSON.stringify({ device_code: 'DEV-T', fixes: [{ t: '2026-11-29T08:00:00+08:00', lon: 113.505, lat: 33.29 }] }),
     });
     expect((await push(token)).status).toBe(200);
-    const again = (await (await push(token)).json()) as { received: number; stored: number };
-    expect(again).toEqual({ received: 1, stored: 0 });
+    const again = (await (await push(token)).json()) as { received: number; stored: number; duplicates: number };
+    expect(again).toEqual({ received: 1, stored: 0, duplicates: 1 });
     const sync = await app.request('/api/machine/grids', { headers: { authorization: `Bearer ${token}` } });
     expect(sync.status).toBe(403);
     const list = (await (await cmd.get('/api/tokens')).json()) as { tokens: Record<string, unknown>[] };

@@ -18,6 +18,9 @@ export interface OpenOptions {
 export function createSql(url: string, poolSize = 10): Sql {
   return postgres(url, {
     max: poolSize,
+    // A database that does not complete a connection within 5 s is unavailable (503, retry): a
+    // connection half-made while PostgreSQL restarts otherwise holds its pool slot for 30 s.
+    connect_timeout: 5,
     onnotice: () => {},
     connection: { application_name: 'jingwang-console' },
   });
@@ -51,4 +54,26 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       await embedded.stop();
     },
   };
+}
+
+/**
+ * postgres.js 3.4.9 can throw from a write it scheduled with setImmediate after the connection
+ * closed (socket already null): an uncaught TypeError that would end the whole server whenever
+ * PostgreSQL restarts under load (porsager/postgres#1154, #1208; fixes not released). The query
+ * of that connection has already failed with CONNECTION_CLOSED, so the server answers it 503 and
+ * carries on; only this exact error is absorbed, anything else still ends the process.
+ */
+export function isClosedSocketWrite(err: unknown): boolean {
+  return err instanceof TypeError && /reading 'write'/.test(err.message) && /nextWrite[\s\S]*postgres[\\/]src[\\/]connection\.js|postgres[\\/]src[\\/]connection\.js[\s\S]*nextWrite/.test(err.stack ?? '');
+}
+
+export function absorbClosedSocketWrites(log: (msg: string) => void): void {
+  process.on('uncaughtException', (err) => {
+    if (isClosedSocketWrite(err)) {
+      log('postgres.js wrote to a connection that had just closed (porsager/postgres#1154); the query already failed and was answered');
+      return;
+    }
+    console.error('uncaught exception:', err);
+    process.exit(1);
+  });
 }

@@ -82,7 +82,42 @@ async function appendFeed(db: Db, queries: QueryCatalog, kind: RoutedFacts['kind
 export interface CreateResult {
   event: { id: number; code: string; grid_id: number | null; state: string; version: number; due_at: Date };
   responsible: { staff_id: number; name: string; role: string; phone: string | null }[];
-  message: FeedMessage;
+  /** The feed message to publish; null when the call was a retry of one already recorded. */
+  message: FeedMessage | null;
+}
+
+interface StoredReport {
+  type: string; subtype: string | null; severity: number; title: string; description: string | null; lon: number; lat: number;
+  address_id: number | null; source: string; reported_by: number | null; reporter_name: string | null; reported_at: Date;
+}
+
+/**
+ * A report whose client_id is already recorded: a device or console retrying after a lost answer
+ * gets the original event back (nothing written twice). The same client_id with other content is
+ * a client bug, answered 409 naming the fields that differ. Complexity is not compared: mediation
+ * may have raised it since.
+ */
+async function replayOf(db: Db, queries: QueryCatalog, input: NewEvent, actor: Actor, now: Date): Promise<CreateResult | null> {
+  const [row] = await db<(CreateResult['event'] & StoredReport)[]>`
+    SELECT id, code, grid_id, state, version, due_at, type, subtype, severity, title, description, ST_X(geom) AS lon, ST_Y(geom) AS lat,
+           address_id, source, reported_by, reporter_name, reported_at
+    FROM event WHERE client_id = ${input.client_id!}`;
+  if (!row) return null;
+  const given: Partial<Record<keyof StoredReport, unknown>> = {
+    type: input.type, subtype: input.subtype ?? null, severity: input.severity, title: input.title, description: input.description ?? null,
+    lon: input.lon, lat: input.lat, address_id: input.address_id ?? null, source: input.source, reported_by: actor.staffId,
+    reporter_name: input.reporter_name ?? null,
+  };
+  const differs = (Object.keys(given) as (keyof StoredReport)[]).filter((k) => given[k] !== row[k]);
+  // Without reported_at the first try was stamped with its own arrival time; a retry cannot match it.
+  if (input.reported_at && new Date(input.reported_at).getTime() !== row.reported_at.getTime()) differs.push('reported_at');
+  if (differs.length) {
+    throw new ApiError(409, 'client_id_reused',
+      `client_id ${input.client_id} 已用于事件 ${row.code}，但内容不同（${differs.join(', ')}）/ client_id already names event ${row.code} with different ${differs.join(', ')}; use a new client_id for a new report`,
+      { event_id: row.id, fields: differs });
+  }
+  const responsible = await queries.run<CreateResult['responsible'][number]>(db, 'event_responsible', [row.grid_id, now.toISOString().slice(0, 10)]);
+  return { event: { id: row.id, code: row.code, grid_id: row.grid_id, state: row.state, version: row.version, due_at: row.due_at }, responsible, message: null };
 }
 
 /**
@@ -95,8 +130,11 @@ export async function createEvent(db: Db, queries: QueryCatalog, input: NewEvent
     throw new ApiError(422, 'invalid_time', 'reported_at lies in the future', { field: 'reported_at' });
   }
   if (input.client_id) {
-    const [existing] = await db<{ id: number }[]>`SELECT id FROM event WHERE client_id = ${input.client_id}`;
-    if (existing) throw new ApiError(409, 'already_recorded', `an event with client_id ${input.client_id} exists`, { event_id: existing.id });
+    // Two tries of one report racing each other: the second waits here until the first commits,
+    // then finds its row instead of failing on the UNIQUE constraint.
+    await db`SELECT pg_advisory_xact_lock(74202512, hashtext(${input.client_id}))`;
+    const replay = await replayOf(db, queries, input, actor, now);
+    if (replay) return replay;
   }
   const [where] = await db<{ grid_id: number | null }[]>`SELECT grid_of(ST_SetSRID(ST_MakePoint(${input.lon}, ${input.lat}), 4326)) AS grid_id`;
   if (!where?.grid_id) {

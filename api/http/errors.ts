@@ -16,6 +16,14 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+
+  /** Seconds a client should wait before retrying (sent as Retry-After). */
+  retryAfterS?: number;
+
+  withRetryAfter(seconds: number): this {
+    this.retryAfterS = seconds;
+    return this;
+  }
 }
 
 interface PgErrorLike {
@@ -97,7 +105,8 @@ export function errorResponse(c: Context, err: unknown, log: (e: unknown) => voi
   }
   const body: ErrorBody = { error: { code: apiError.code, message: apiError.message } };
   if (apiError.details !== undefined) body.error.details = apiError.details;
-  // A database that is busy or restarting: clients (and devices retrying) should come back later.
-  if (apiError.status === 503) c.header('retry-after', '5');
+  // Overload, or a database that is busy or restarting: clients (and devices retrying) should come back later.
+  if (apiError.retryAfterS !== undefined) c.header('retry-after', String(apiError.retryAfterS));
+  else if (apiError.status === 503) c.header('retry-after', '5');
   return c.json(body, apiError.status);
 }

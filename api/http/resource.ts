@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Access } from '../auth/types.ts';
 import type { AppEnv } from './env.ts';
 import { ApiError } from './errors.ts';
+import type { InFlightLimit } from './backpressure.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -52,6 +53,8 @@ export interface GuardOptions {
   statementTimeoutMs?: number;
   /** Owner-side upkeep run after the access check and before the request's transaction opens. */
   prepare?: () => Promise<void>;
+  /** Bounded in-flight count for this route (429 with Retry-After beyond it), taken after the access check. */
+  limit?: InFlightLimit;
 }
 
 /** Checks a route's access rule and runs the request with the right database handle. */
@@ -177,7 +180,9 @@ export class Resource {
   route<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
     spec: { method: Method; path: string; summary: string; access: Access; params?: P; query?: Q; body?: B; responses: Record<number, ResponseSpec>; timeout?: TimeoutClass;
       /** Brings derived tables up to date as the owner before the request's transaction (e.g. heat cells, KPIs). */
-      prepare?: () => Promise<void> },
+      prepare?: () => Promise<void>;
+      /** Back-pressure: at most this many requests of the route at once (see InFlightLimit). */
+      limit?: InFlightLimit },
     handler: Handler<P, Q, B>,
   ): this {
     const fullPath = (this.base + (spec.path === '/' ? '' : spec.path)) || '/';
@@ -196,7 +201,7 @@ export class Resource {
           body: spec.body ? parseOrThrow(spec.body, await readJson(c), 'body') : undefined,
         } as Input<P, Q, B>;
         return handler(c, input, db);
-      }, { statementTimeoutMs: STATEMENT_TIMEOUT_MS[timeout], ...(spec.prepare ? { prepare: spec.prepare } : {}) }),
+      }, { statementTimeoutMs: STATEMENT_TIMEOUT_MS[timeout], ...(spec.prepare ? { prepare: spec.prepare } : {}), ...(spec.limit ? { limit: spec.limit } : {}) }),
     );
     return this;
   }

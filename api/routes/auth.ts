@@ -49,8 +49,8 @@ export function authResource(deps: Deps): Resource {
         const ip = c.get('clientIp');
         const retryAfter = await failuresBlocking(body.username, ip);
         if (retryAfter !== null) {
-          c.header('Retry-After', String(retryAfter));
-          throw new ApiError(429, 'too_many_attempts', `登录失败次数过多，请${Math.ceil(retryAfter / 60)}分钟后再试 / too many failed logins, retry in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
+          throw new ApiError(429, 'too_many_attempts', `登录失败次数过多，请${Math.ceil(retryAfter / 60)}分钟后再试 / too many failed logins, retry in ${retryAfter} s`, { retryAfterSeconds: retryAfter })
+            .withRetryAfter(retryAfter);
         }
         const [user] = await sql<UserRow[]>`SELECT id, username, password_hash, disabled FROM app_user WHERE username = ${body.username}`;
         // Unknown names cost the same scrypt as known ones.

@@ -144,12 +144,20 @@ export function eventsResource(deps: Deps): Resource {
     .route(
       {
         method: 'post', path: '/', summary: '事件上报 / report an event; the grid, grid leader and police come from the location',
-        access: { kind: 'session', roles: REPORTERS }, body: createBody,
-        responses: { 201: { description: 'recorded' }, 400: invalidInputResponse, 403: { description: 'outside your jurisdiction' }, 409: { description: 'possible duplicate or already recorded' }, 422: { description: 'outside every grid' } },
+        access: { kind: 'session', roles: REPORTERS }, body: createBody, limit: deps.limits.events,
+        responses: {
+          201: { description: 'recorded; also the answer to a retry with the same client_id and payload (header Idempotent-Replayed: true)' },
+          400: invalidInputResponse, 403: { description: 'outside your jurisdiction' },
+          409: { description: 'possible duplicate, or the client_id was used for a different event' }, 422: { description: 'outside every grid' },
+          429: { description: 'too many reports in progress; see Retry-After' },
+        },
       },
       async (c, { body }, db) => {
         const result = await createEvent(db, queries, body, actorOf(c), deps.clock.now());
-        c.get('afterCommit').push(() => void deps.feed.committed(result.message));
+        if (result.message) {
+          const message = result.message;
+          c.get('afterCommit').push(() => void deps.feed.committed(message));
+        } else c.header('idempotent-replayed', 'true');
         return c.json({ event: result.event, responsible: result.responsible }, 201);
       },
     )
@@ -280,8 +288,8 @@ export function feedResource(deps: Deps): Resource {
       const user = auth.user;
       const groups = groupsOfRoles(user.roles);
       const aggregate = isAggregateOnly(user.roles);
-      const [scope] = await runScoped(deps.sql, user, c.get('clientIp'), (db) =>
-        db<{ grids: number[]; all: boolean }[]>`SELECT jw_grid_ids() AS grids, jw_sees_all() AS all`);
+      const [scope] = await deps.gate.run(() => runScoped(deps.sql, user, c.get('clientIp'), (db) =>
+        db<{ grids: number[]; all: boolean }[]>`SELECT jw_grid_ids() AS grids, jw_sees_all() AS all`));
       const grids = scope?.all ? null : new Set(scope?.grids ?? []);
       const lastHeader = c.req.header('last-event-id') ?? query.last_event_id;
       let cursor = lastHeader && /^\d+$/.test(lastHeader) ? BigInt(lastHeader) : null;
@@ -309,12 +317,12 @@ export function feedResource(deps: Deps): Resource {
         stream.onAbort(unsubscribe);
         if (cursor === null) {
           cursor = await deps.feed.cursor(async () => {
-            const [last] = await deps.sql<{ id: string | null }[]>`SELECT max(id)::text AS id FROM feed_message`;
+            const [last] = await deps.gate.run(() => deps.sql<{ id: string | null }[]>`SELECT max(id)::text AS id FROM feed_message`);
             return BigInt(last?.id ?? '0');
           });
         } else {
           for (;;) {
-            const page = await runScoped(deps.sql, user, c.get('clientIp'), (db) => queries(db, cursor!, groups));
+            const page = await deps.gate.run(() => runScoped(deps.sql, user, c.get('clientIp'), (db) => queries(db, cursor!, groups)));
             for (const m of page) await write(m, JSON.stringify(aggregate ? redact(m) : m));
             if (page.length < REPLAY_PAGE) break;
           }

@@ -23,8 +23,13 @@ export function ingestResource(deps: Deps): Resource {
     .route(
       {
         method: 'post', path: '/fixes', summary: 'GPS定位上报（幂等）/ push GPS fixes; a retried batch writes nothing twice',
-        access: { kind: 'token', scope: 'gps:ingest' }, body: fixesBody,
-        responses: { 200: { description: 'accepted', schema: z.object({ received: z.number(), stored: z.number() }) }, 400: invalidInputResponse, 422: { description: 'unknown device' } },
+        access: { kind: 'token', scope: 'gps:ingest' }, body: fixesBody, limit: deps.limits.ingest,
+        responses: {
+          200: { description: 'accepted: every fix of the batch is stored (stored now + already stored before)', schema: z.object({ received: z.number(), stored: z.number(), duplicates: z.number() }) },
+          400: invalidInputResponse, 422: { description: 'unknown device' },
+          429: { description: 'too many batches in progress; nothing written, retry the same batch after Retry-After' },
+          503: { description: 'database busy or unavailable; nothing written, retry the same batch after Retry-After' },
+        },
       },
       async (c, { body }, db) => {
         const [device] = await db<{ id: number }[]>`SELECT id FROM patrol_device WHERE code = ${body.device_code} AND active`;
@@ -36,7 +41,8 @@ export function ingestResource(deps: Deps): Resource {
           FROM unnest(${f.map((x) => x.t)}::timestamptz[], ${f.map((x) => x.lon)}::float8[], ${f.map((x) => x.lat)}::float8[],
                       ${f.map((x) => x.speed_kmh ?? null)}::real[], ${f.map((x) => x.accuracy_m ?? null)}::real[]) AS u(t, lon, lat, speed, acc)
           ON CONFLICT (device_id, fixed_at) DO NOTHING`;
-        return c.json({ received: f.length, stored: stored.count });
+        // A retried batch stores nothing again; `duplicates` tells the device its earlier try got through.
+        return c.json({ received: f.length, stored: stored.count, duplicates: f.length - stored.count });
       },
     )
     .route(
