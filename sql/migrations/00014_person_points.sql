@@ -19,7 +19,11 @@ CREATE FUNCTION jw_person_points(p_min_lon float8, p_min_lat float8, p_max_lon f
                                  p_categories text[], p_levels smallint[], p_limit integer)
 RETURNS SETOF jw_person_point
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE n integer;
+DECLARE
+  n integer;
+  -- Once, not per row: the jurisdiction is a join over assignments.
+  grids integer[] := jw_grid_ids();
+  today date := jw_today();
 BEGIN
   PERFORM jw_require_person_access();
   RETURN QUERY
@@ -27,8 +31,8 @@ BEGIN
            round(ST_X(a.geom)::numeric, 7)::float8, round(ST_Y(a.geom)::numeric, 7)::float8
     FROM person_of_concern p JOIN address a ON a.id = p.address_id
     WHERE a.geom && ST_MakeEnvelope(p_min_lon, p_min_lat, p_max_lon, p_max_lat, 4326)
-      AND a.grid_id = ANY (jw_grid_ids())
-      AND (p.until IS NULL OR p.until >= jw_today())
+      AND a.grid_id = ANY (grids)
+      AND (p.until IS NULL OR p.until >= today)
       AND (p_categories IS NULL OR p.category = ANY (p_categories))
       AND (p_levels IS NULL OR p.control_level = ANY (p_levels))
     ORDER BY p.id LIMIT p_limit;
