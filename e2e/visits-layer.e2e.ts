@@ -67,4 +67,9 @@ test('visits layer: draws the API’s visits with their verdicts, and a click op
   const atSpot = there.columns.id.map((_, k) => k).filter((k) => Math.abs(there.columns.lon[k]! - c.lon[i]!) < 2e-5 && Math.abs(there.columns.lat[k]! - c.lat[i]!) < 2e-5);
   expect(atSpot.map((k) => there.columns.address_text[k])).toContain(await page.getByTestId('visit-address').textContent());
   await page.screenshot({ path: 'test-results/artifacts/visits-layer.png' });
+
+  // A base map switch keeps the layer: deck.gl still draws the visit at that pixel.
+  await page.getByTestId('basemap-light').click();
+  await page.waitForFunction(() => (window as unknown as Jw).__jw.map.isStyleLoaded(), undefined, { timeout: 30_000 });
+  await page.waitForFunction(({ x, y }) => (window as unknown as Jw).__jw.pick(x, y)?.layer === 'visits', p, { timeout: 30_000 });
 });

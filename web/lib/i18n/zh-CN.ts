@@ -379,6 +379,7 @@ export const zhCN = {
     addressesCount: '{n} 个地址',
     generalHint: '一般类地址在放大到 15 级及以上时显示',
     categories: '类别筛选',
+    allCategories: '全部类别',
     personsCount: '{n} 人',
     personsHint: '身份已脱敏，查看记录留痕',
     controlLevel: '管控等级',
