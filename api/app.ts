@@ -20,6 +20,8 @@ import { eventsResource, feedResource, supportResource } from './routes/events.t
 import { authResource } from './routes/auth.ts';
 import { ingestResource } from './routes/ingest.ts';
 import { personsResource } from './routes/persons.ts';
+import { patrolTracksResource } from './routes/patrol-tracks.ts';
+import { visitsResource } from './routes/visits.ts';
 import { tokensResource } from './routes/tokens.ts';
 import { communitiesResource } from './routes/communities.ts';
 import { gridsResource } from './routes/grids.ts';
@@ -124,6 +126,8 @@ export function createApp(opts: AppOptions): App {
     areaStatsResource(deps),
     eventHistogramResource(deps),
     patrolPlansResource(deps),
+    patrolTracksResource(deps),
+    visitsResource(deps),
     searchResource(deps),
     reportsResource(deps),
     evaluationResource(deps),

@@ -121,6 +121,14 @@ describe('embedded PGlite + PostGIS', () => {
       await within('period compare', command.get(`/api/heat/compare?bbox=${bbox}&res=9`));
       await within('incident points', command.get(`/api/heat/points?bbox=${bbox}`));
       await within('event histogram', command.get('/api/stats/event-histogram'));
+      // The map's operational layers: visits refresh the KPI facts first (prepare), persons write the audit log.
+      await within('visits layer', command.get(`/api/visits?bbox=${bbox}`));
+      const recent = `from=${new Date(Date.now() - 3 * 86_400_000).toISOString()}&to=${new Date().toISOString()}`;
+      const tracks = (await (await within('patrol tracks', command.get(`/api/patrol/tracks?bbox=${bbox}&${recent}`))).json()) as { trips: { n: number[] } };
+      expect(tracks.trips.n).toEqual([20]);
+      await within('patrol tracks (default window)', command.get(`/api/patrol/tracks?bbox=${bbox}`));
+      await within('persons layer', command.get(`/api/persons/map?bbox=${bbox}`));
+      await within('address layer', command.get(`/api/addresses?bbox=${bbox}&category=key,attention,general&format=columns`));
       await within('Gi*', command.get(`/api/hotspots/gistar?community_id=${community}&res=10`));
       await within('emerging hot spots', command.get(`/api/hotspots/emerging?community_id=${community}&res=10`));
 

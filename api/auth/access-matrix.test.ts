@@ -225,6 +225,9 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
     return [{ path: '/api/training-records', body: { staff_id: s!.staff_id, session_on: '2025-03-20', title: `矩阵培训${n}`, attended: true, test_score: 80 }, inside: true }];
   },
   'get /api/addresses': () => [{ path: `/api/addresses?bbox=${bbox()}`, inside: true }],
+  'get /api/patrol/tracks': () => [{ path: `/api/patrol/tracks?bbox=${bbox()}`, inside: true }],
+  'get /api/visits': () => [{ path: `/api/visits?bbox=${bbox()}`, inside: true }],
+  'get /api/persons/map': () => [{ path: `/api/persons/map?bbox=${bbox()}`, inside: true }],
   'get /api/addresses/search': () => [{ path: `/api/addresses/search?q=${encodeURIComponent('测试路')}`, inside: true }],
   'get /api/stats/grids/:id': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}` })),
   'get /api/stats/addresses/:id/visit-status': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/addresses/${addressByGrid.get(g)}/visit-status` })),

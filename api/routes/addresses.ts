@@ -45,10 +45,24 @@ export async function searchAddresses(db: Db, queries: QueryCatalog, q: string, 
   return queries.run<AddressMatch>(db, 'address_search', [terms.patterns, terms.anchor, terms.codePrefix, terms.whole, rowLimit]);
 }
 
+export const ADDRESS_CATEGORIES = ['general', 'key', 'attention'] as const;
+
+/** One category or several, comma-separated (`key,attention`: the highlighted ones). */
+const categoriesParam = z.string().transform((s, ctx): string[] => {
+  const parts = [...new Set(s.split(',').map((p) => p.trim()).filter(Boolean))];
+  const bad = parts.find((p) => !(ADDRESS_CATEGORIES as readonly string[]).includes(p));
+  if (!parts.length || bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `category must be one or more of ${ADDRESS_CATEGORIES.join(', ')}, comma-separated` });
+    return z.NEVER;
+  }
+  return parts;
+});
+
 const listQuery = z
   .object({
     bbox: bboxParam,
-    category: z.enum(['general', 'key', 'attention']).optional(),
+    category: categoriesParam.optional(),
+    format: z.enum(['geojson', 'columns']).optional(),
     limit: z.coerce.number().int().positive().optional(),
   })
   .strict();
@@ -104,12 +118,12 @@ export function addressesResource(deps: Deps): Resource {
     {
       method: 'get',
       path: '/',
-      summary: '标准地址（按范围）/ standard addresses in a bbox, capped',
+      summary: '标准地址（按范围、类别）/ standard addresses in a bbox, by category, capped; GeoJSON or columns (map layers)',
       access: { kind: 'session', roles: CASE_ROLES },
       query: listQuery,
       responses: {
         200: {
-          description: 'GeoJSON FeatureCollection with `truncated` and `limit` members',
+          description: 'GeoJSON FeatureCollection with `truncated` and `limit` members; with format=columns, one array per column (the map layer\'s binary attributes)',
           contentType: 'application/geo+json',
           schema: z.object({ type: z.literal('FeatureCollection'), truncated: z.boolean(), limit: z.number(), features: z.array(z.unknown()) }),
         },
@@ -120,6 +134,14 @@ export function addressesResource(deps: Deps): Resource {
       const limit = Math.min(query.limit ?? MAX_ADDRESSES_PER_REQUEST, MAX_ADDRESSES_PER_REQUEST);
       const rows = await queries.run<AddressRow>(db, 'addresses_in_bbox', [...query.bbox, query.category ?? null, limit + 1]);
       const truncated = rows.length > limit;
+      if (query.format === 'columns') {
+        const kept = rows.slice(0, limit);
+        const col = <K extends keyof AddressRow>(k: K) => kept.map((r) => r[k]);
+        return c.json({
+          count: kept.length, truncated, limit,
+          columns: { id: col('id'), code: col('code'), address_text: col('address_text'), category: col('category'), grid_id: col('grid_id'), vacant: col('vacant'), lon: col('lon'), lat: col('lat') },
+        });
+      }
       const features = rows.slice(0, limit).map(({ lon, lat, ...properties }) => ({
         type: 'Feature' as const,
         geometry: { type: 'Point' as const, coordinates: [lon, lat] },

@@ -71,6 +71,12 @@ export class MapController {
     this.overlay.setProps({ layers: order.map(([, l]) => l) });
   }
 
+  /** The deck.gl layer and row under a pixel of the map, if any (click handlers, tests). */
+  pick(x: number, y: number, layerIds?: string[]): { layer: string; index: number } | null {
+    const info = this.overlay.pickObject({ x, y, radius: 2, ...(layerIds ? { layerIds } : {}) });
+    return info?.layer ? { layer: info.layer.id, index: info.index } : null;
+  }
+
   /** The deck.gl layer with this id, as last given (for tests and tools). */
   deckLayer(id: string): Layer | undefined {
     return this.deckLayers.get(id);
