@@ -161,7 +161,7 @@ describe('documentation', () => {
     const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, Record<string, { parameters: { name: string }[] }>> };
     const stats = routes.filter((r) => r.path.startsWith('/api/stats'));
     expect(stats.map((r) => r.path).sort()).toEqual([
-      '/api/stats/addresses/:id/visit-status', '/api/stats/communities', '/api/stats/event-histogram', '/api/stats/grids', '/api/stats/grids/:id',
+      '/api/stats/addresses/:id/visit-status', '/api/stats/area', '/api/stats/communities', '/api/stats/event-histogram', '/api/stats/grids', '/api/stats/grids/:id',
       '/api/stats/grids/:id/trend', '/api/stats/patrol-coverage', '/api/stats/subdistrict', '/api/stats/trend']);
     expect(doc.paths['/api/stats/grids']!.get!.parameters.map((p) => p.name)).toEqual(['from', 'to']);
   });
