@@ -7,7 +7,7 @@ import { QueryCatalog } from '../db/queries.ts';
 import { CELL, ORIGIN, insertTinyWorld, square, type TinyWorld } from '../testing/fixtures.ts';
 import { rebuildDerived, refreshDerived } from './derived.ts';
 import { ingestFixes, type GpsFix } from './ingest.ts';
-import { gridKpis, kpiRows, resolveWindow, type KpiRow, type Level } from './kpi.ts';
+import { gridKpiJson, gridKpis, kpiRows, resolveWindow, type KpiRow, type Level } from './kpi.ts';
 
 /**
  * The KPI engine's correctness suite, written once and run against both databases the project
@@ -607,6 +607,9 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
       const w = await resolveWindow(sql, queries, { from: day(-6), to: day(0) });
       const direct = () => queries.run(sql, 'stats_kpi', [w.from, w.to, w.as_of, null]);
       expect(await gridKpis(sql, queries, w, null)).toEqual(await direct());
+      // The JSON the database writes for a whole jurisdiction is the grid rows kpiRows gives.
+      expect(JSON.parse(await gridKpiJson(sql, queries, w, null))).toEqual(await kpiRows(sql, queries, 'grid', w, null, null));
+      expect(JSON.parse(await gridKpiJson(sql, queries, w, [world.gridIds[2]]))).toEqual(await kpiRows(sql, queries, 'grid', w, null, [world.gridIds[2]]));
       const [{ kept }] = await sql<[{ kept: number }]>`SELECT count(*)::int AS kept FROM kpi_window_grid WHERE from_day = ${w.from} AND to_day = ${w.to}`;
       expect(kept).toBe(4);
       // A closed event in grid 2 only: one grid is marked, one recomputed.

@@ -4,7 +4,11 @@ import { ingestFixes } from '../patrol/ingest.ts';
 import { Client, createUser, testApp } from '../testing/app.ts';
 import { freshDatabase, type TestDatabase } from '../testing/db.ts';
 import { CELL, ORIGIN, insertTinyWorld, type TinyWorld } from '../testing/fixtures.ts';
-import { MAX_LIST_LIMIT } from './stats.ts';
+import { Hono } from 'hono';
+import { unguarded } from '../auth/guard.ts';
+import { QueryCatalog } from '../db/queries.ts';
+import type { AppEnv } from '../http/env.ts';
+import { MAX_LIST_LIMIT, statsResource } from './stats.ts';
 
 // HTTP layer of the KPI engine: windows, validation, jurisdiction and response shapes. The numbers
 // themselves are checked in api/patrol/kpi.suite.ts.
@@ -65,6 +69,21 @@ describe('GET /api/stats/grids, /communities, /subdistrict', () => {
     expect([g1.addresses, g1.registered, g1.registration_rate]).toEqual([3, 1, 1 / 3]);
     expect(g1.events_due).toBe(1);
     expect(g1.patrol_coverage).toBeGreaterThan(0);
+  });
+
+  it('answers a whole jurisdiction with the database-written JSON, equal to the row-by-row answer', async () => {
+    // Unscoped (every grid): the JSON path; the command user's four grids take the direct path.
+    const r = statsResource({ sql: db.sql, queries: new QueryCatalog(), guard: unguarded(db.sql) });
+    const whole = new Hono<AppEnv>().route(r.base, r.router);
+    const res = await whole.request(`/api/stats/grids?from=${today.slice(0, 8)}01&to=${today}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const fast = (await res.json()) as Table;
+    const direct = await json<Table>(await command.get(`/api/stats/grids?from=${today.slice(0, 8)}01&to=${today}`));
+    expect(fast.rows).toEqual(direct.rows);
+    const { as_of: _a, ...fastWindow } = fast.window as unknown as Record<string, unknown>;
+    const { as_of: _b, ...directWindow } = direct.window as unknown as Record<string, unknown>;
+    expect(fastWindow).toEqual(directWindow);
   });
 
   it('clamps `to` to today and rolls up communities and the sub-district by summing', async () => {

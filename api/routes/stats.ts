@@ -7,7 +7,7 @@ import { ApiError } from '../http/errors.ts';
 import { idParam } from '../http/geo.ts';
 import { Resource } from '../http/resource.ts';
 import { refreshKpi } from '../patrol/derived.ts';
-import { kpiRows, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
+import { DIRECT_KPI_GRIDS, gridKpiJson, kpiRows, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
 import { invalidInputResponse, notFoundResponse } from './respond.ts';
 
 /** Drill-down lists are capped; the totals say how many there were. */
@@ -125,8 +125,18 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         responses: { 200: tableResponse, ...errors },
       },
       async (c, { query }, db) => {
-        const { window, rows } = await table('grid', query, db, c.get('owner'));
-        return c.json({ window, rows });
+        const owner = c.get('owner');
+        const grids = await visibleGrids(db, owner);
+        if (grids !== null && grids.length <= DIRECT_KPI_GRIDS) {
+          const { window, rows } = await table('grid', query, db, owner);
+          return c.json({ window, rows });
+        }
+        // A whole jurisdiction: the rows arrive as JSON text from the database (see gridKpiJson).
+        const body = await owner(async (tx) => {
+          const window = await resolveWindow(tx, queries, query);
+          return `{"window":${JSON.stringify(window)},"rows":${await gridKpiJson(tx, queries, window, grids)}}`;
+        });
+        return c.body(body, 200, { 'content-type': 'application/json; charset=utf-8' });
       },
     )
     .route(
