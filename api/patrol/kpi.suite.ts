@@ -605,7 +605,7 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
 
     it('a kept KPI window is recomputed only for the grids that changed, and equals the direct computation', async () => {
       const w = await resolveWindow(sql, queries, { from: day(-6), to: day(0) });
-      const direct = () => queries.run(sql, 'stats_kpi', [w.from, w.to, w.as_of, null]);
+      const direct = () => queries.run(sql, 'stats_kpi', [w.from, w.to, w.as_of, null, false]);
       expect(await gridKpis(sql, queries, w, null)).toEqual(await direct());
       // The JSON the database writes for a whole jurisdiction is the grid rows kpiRows gives.
       expect(JSON.parse(await gridKpiJson(sql, queries, w, null))).toEqual(await kpiRows(sql, queries, 'grid', w, null, null));

@@ -125,9 +125,9 @@ export const DIRECT_KPI_GRIDS = 50;
  * the owner's rights (it may write the kept window).
  */
 export async function gridKpis(db: Db, queries: QueryCatalog, w: StatsWindow, only: number[] | null): Promise<GridDbRow[]> {
-  if (only !== null && only.length <= DIRECT_KPI_GRIDS) return queries.run<GridDbRow>(db, 'stats_kpi', [w.from, w.to, w.as_of, only]);
+  if (only !== null && only.length <= DIRECT_KPI_GRIDS) return queries.run<GridDbRow>(db, 'stats_kpi', [w.from, w.to, w.as_of, only, false]);
   await db`SELECT kpi_window_refresh(true), kpi_window_ensure(${w.from}::date, ${w.to}::date)`;
-  return queries.run<GridDbRow>(db, 'stats_kpi_window', [w.from, w.to, w.as_of, only]);
+  return queries.run<GridDbRow>(db, 'stats_kpi', [w.from, w.to, w.as_of, only, true]);
 }
 
 const rateSql = (n: string, d: string) => `${n}::float8 / nullif(${d}, 0)`;
@@ -157,8 +157,8 @@ export async function gridKpiJson(db: Db, queries: QueryCatalog, w: StatsWindow,
       'on_time_rate', ${rateSql('k.events_on_time', 'k.events_due')},
       'key_location_coverage', ${rateSql('k.key_locations_covered', 'k.key_locations')}
     ) ORDER BY k.grid_id), '[]')::text AS rows
-    FROM (${queries.get('stats_kpi_window').text}) k`;
-  const [row] = await db.unsafe<{ rows: string }[]>(text, [w.from, w.to, w.as_of, only] as never[], { prepare: true });
+    FROM (${queries.get('stats_kpi').text}) k`;
+  const [row] = await db.unsafe<{ rows: string }[]>(text, [w.from, w.to, w.as_of, only, true] as never[], { prepare: true });
   return row!.rows;
 }
 
