@@ -36,7 +36,7 @@ test('grid choropleth follows the time bar: a brushed range refetches the KPIs f
   await expect(legendWindow).toHaveAttribute('data-to', to);
   await expect(legendWindow).toContainText(`${from} 至 ${to}`);
   await expect(legendWindow).toContainText('跟随时间轴');
-  expect(kpiRequests.slice(before)).toEqual([`?from=${from}&to=${to}`]);
+  expect(kpiRequests.slice(before)).toEqual([`?format=columns&from=${from}&to=${to}`]);
 
   // One grid's feature state is the API's number for that window.
   const { rows } = (await (await page.request.get(`/api/stats/grids?from=${from}&to=${to}`)).json()) as { rows: Row[] };

@@ -7,7 +7,7 @@ import { QueryCatalog } from '../db/queries.ts';
 import { CELL, ORIGIN, insertTinyWorld, square, type TinyWorld } from '../testing/fixtures.ts';
 import { rebuildDerived, refreshDerived } from './derived.ts';
 import { ingestFixes, type GpsFix } from './ingest.ts';
-import { gridKpiJson, gridKpis, kpiRows, resolveWindow, type KpiRow, type Level } from './kpi.ts';
+import { columnsOfRows, gridKpiColumns, gridKpiJson, gridKpis, kpiRows, resolveWindow, rowsOfColumns, type KpiRow, type Level } from './kpi.ts';
 
 /**
  * The KPI engine's correctness suite, written once and run against both databases the project
@@ -610,6 +610,14 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
       // The JSON the database writes for a whole jurisdiction is the grid rows kpiRows gives.
       expect(JSON.parse(await gridKpiJson(sql, queries, w, null))).toEqual(await kpiRows(sql, queries, 'grid', w, null, null));
       expect(JSON.parse(await gridKpiJson(sql, queries, w, [world.gridIds[2]]))).toEqual(await kpiRows(sql, queries, 'grid', w, null, [world.gridIds[2]]));
+      // The columns are the same values, one array per key, in the rows' order; the direct rows give the same columns.
+      const columns = JSON.parse(await gridKpiColumns(sql, queries, w, null));
+      expect(columns.unit_id).toEqual([...world.gridIds].sort((a, b) => a - b));
+      expect(rowsOfColumns(columns)).toEqual(await kpiRows(sql, queries, 'grid', w, null, null));
+      expect(columnsOfRows(await kpiRows(sql, queries, 'grid', w, null, null))).toEqual(columns);
+      const some = [world.gridIds[3], world.gridIds[1]];
+      expect(rowsOfColumns(JSON.parse(await gridKpiColumns(sql, queries, w, some)))).toEqual(await kpiRows(sql, queries, 'grid', w, null, some));
+      expect(JSON.parse(await gridKpiColumns(sql, queries, w, []))).toEqual(columnsOfRows([]));
       const [{ kept }] = await sql<[{ kept: number }]>`SELECT count(*)::int AS kept FROM kpi_window_grid WHERE from_day = ${w.from} AND to_day = ${w.to}`;
       expect(kept).toBe(4);
       // A closed event in grid 2 only: one grid is marked, one recomputed.

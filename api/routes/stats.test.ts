@@ -9,6 +9,7 @@ import { unguarded } from '../auth/guard.ts';
 import { QueryCatalog } from '../db/queries.ts';
 import type { AppEnv } from '../http/env.ts';
 import { MAX_LIST_LIMIT, statsResource } from './stats.ts';
+import { rowsOfColumns } from '../patrol/kpi.ts';
 
 // HTTP layer of the KPI engine: windows, validation, jurisdiction and response shapes. The numbers
 // themselves are checked in api/patrol/kpi.suite.ts.
@@ -84,6 +85,24 @@ describe('GET /api/stats/grids, /communities, /subdistrict', () => {
     const { as_of: _a, ...fastWindow } = fast.window as unknown as Record<string, unknown>;
     const { as_of: _b, ...directWindow } = direct.window as unknown as Record<string, unknown>;
     expect(fastWindow).toEqual(directWindow);
+  });
+
+  it('answers format=columns with one array per key, the same values as the rows, on both paths', async () => {
+    const r = statsResource({ sql: db.sql, queries: new QueryCatalog(), guard: unguarded(db.sql) });
+    const whole = new Hono<AppEnv>().route(r.base, r.router);
+    const window = `from=${today.slice(0, 8)}01&to=${today}`;
+    const rows = (await json<Table>(await command.get(`/api/stats/grids?${window}`))).rows;
+    for (const res of [await whole.request(`/api/stats/grids?${window}&format=columns`), await command.get(`/api/stats/grids?${window}&format=columns`)]) {
+      const body = await json<{ window: unknown; columns: Record<string, unknown[]>; rows?: unknown }>(res);
+      expect(body.rows).toBeUndefined();
+      expect(body.columns.code).toEqual(['T-G1', 'T-G2', 'T-G3', 'T-G4']);
+      expect(rowsOfColumns(body.columns)).toEqual(rows);
+    }
+    const leaderColumns = await json<{ columns: Record<string, unknown[]> }>(await leader.get('/api/stats/grids?format=columns'));
+    expect(leaderColumns.columns.code).toEqual(['T-G1']);
+    const bad = await json<{ error: { code: string; details: { path: string }[] } }>(await command.get('/api/stats/grids?format=csv'), 400);
+    expect(bad.error.code).toBe('invalid_input');
+    expect(bad.error.details.map((d) => d.path)).toContain('format');
   });
 
   it('clamps `to` to today and rolls up communities and the sub-district by summing', async () => {
@@ -182,6 +201,6 @@ describe('documentation', () => {
     expect(stats.map((r) => r.path).sort()).toEqual([
       '/api/stats/addresses/:id/visit-status', '/api/stats/area', '/api/stats/communities', '/api/stats/event-histogram', '/api/stats/grids', '/api/stats/grids/:id',
       '/api/stats/grids/:id/trend', '/api/stats/patrol-coverage', '/api/stats/subdistrict', '/api/stats/trend']);
-    expect(doc.paths['/api/stats/grids']!.get!.parameters.map((p) => p.name)).toEqual(['from', 'to']);
+    expect(doc.paths['/api/stats/grids']!.get!.parameters.map((p) => p.name)).toEqual(['from', 'to', 'format']);
   });
 });

@@ -7,7 +7,7 @@ import { ApiError } from '../http/errors.ts';
 import { idParam } from '../http/geo.ts';
 import { Resource } from '../http/resource.ts';
 import { refreshKpi } from '../patrol/derived.ts';
-import { DIRECT_KPI_GRIDS, gridKpiJson, kpiRows, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
+import { DIRECT_KPI_GRIDS, columnsOfRows, gridKpiColumns, gridKpiJson, kpiRows, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
 import { invalidInputResponse, notFoundResponse } from './respond.ts';
 
 /** Drill-down lists are capped; the totals say how many there were. */
@@ -47,6 +47,13 @@ const windowShape = {
 };
 const limitParam = z.coerce.number().int().positive().optional().describe(`rows per list (default ${DEFAULT_LIST_LIMIT}, max ${MAX_LIST_LIMIT})`);
 const windowQuery = z.object(windowShape).strict();
+const gridTableQuery = z
+  .object({
+    ...windowShape,
+    format: z.enum(['rows', 'columns']).optional()
+      .describe('rows (default): one object per grid; columns: one array per key, grids in id order (the choropleth reads this)'),
+  })
+  .strict();
 export const MAX_TREND_DAYS = 90;
 const dailyTrendQuery = z.object({ days: z.coerce.number().int().min(2).max(MAX_TREND_DAYS).optional().describe('days ending today (default 30)') }).strict();
 /** Closure in the trend is over a trailing window of this many days (single days are too noisy). */
@@ -87,6 +94,13 @@ const kpiSchema = z
   .loose()
   .describe('counts and rates; see sql/queries/stats_kpi.sql for every column');
 const tableResponse = { description: 'KPI rows', schema: z.object({ window: windowSchema, rows: z.array(kpiSchema) }) };
+const gridTableResponse = {
+  description: 'KPI rows, or with format=columns the same values as one array per key (index i of every array is one grid)',
+  schema: z.union([
+    z.object({ window: windowSchema, rows: z.array(kpiSchema) }),
+    z.object({ window: windowSchema, columns: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.null()]))) }),
+  ]),
+};
 const errors = {
   400: invalidInputResponse,
   422: { description: 'the window ends before the kept visit history (window_before_history)' },
@@ -121,20 +135,22 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
         summary: '网格考核指标 / KPI table of every grid for a window',
         access: AGGREGATES,
         prepare,
-        query: windowQuery,
-        responses: { 200: tableResponse, ...errors },
+        query: gridTableQuery,
+        responses: { 200: gridTableResponse, ...errors },
       },
-      async (c, { query }, db) => {
+      async (c, { query: { format, ...query } }, db) => {
         const owner = c.get('owner');
         const grids = await visibleGrids(db, owner);
         if (grids !== null && grids.length <= DIRECT_KPI_GRIDS) {
           const { window, rows } = await table('grid', query, db, owner);
-          return c.json({ window, rows });
+          return format === 'columns' ? c.json({ window, columns: columnsOfRows(rows) }) : c.json({ window, rows });
         }
-        // A whole jurisdiction: the rows arrive as JSON text from the database (see gridKpiJson).
+        // A whole jurisdiction: the answer arrives as JSON text from the database (see gridKpiJson).
         const body = await owner(async (tx) => {
           const window = await resolveWindow(tx, queries, query);
-          return `{"window":${JSON.stringify(window)},"rows":${await gridKpiJson(tx, queries, window, grids)}}`;
+          return format === 'columns'
+            ? `{"window":${JSON.stringify(window)},"columns":${await gridKpiColumns(tx, queries, window, grids)}}`
+            : `{"window":${JSON.stringify(window)},"rows":${await gridKpiJson(tx, queries, window, grids)}}`;
         });
         return c.body(body, 200, { 'content-type': 'application/json; charset=utf-8' });
       },

@@ -1,6 +1,7 @@
 // Client of the routes behind the grid choropleth, the search box and the grid panel.
 import { getJson, type EventRow } from './api.ts';
 import type { KpiKey } from './map/choropleth.ts';
+import { rowsOfColumns, type KpiColumns } from '../../api/patrol/kpi-columns.ts';
 
 export interface StatsWindow { from: string; to: string; days: number; today: string; timezone: string; as_of: string }
 
@@ -60,7 +61,11 @@ export function periodWindow(period: Exclude<PeriodId, 'timebar'>, now = new Dat
 export const OPEN_EVENT_STATES = ['reported', 'accepted', 'assigned', 'in_progress', 'resolved', 'escalated', 'returned'];
 
 export const gridApi = {
-  kpis: (w: WindowQuery, s?: AbortSignal) => getJson<{ window: StatsWindow; rows: KpiRow[] }>(`/api/stats/grids?${windowParams(w)}`, s),
+  /** The columnar answer (a quarter of the rows' bytes for a city's 5,000 grids), turned into rows here. */
+  kpis: async (w: WindowQuery, s?: AbortSignal): Promise<{ window: StatsWindow; rows: KpiRow[] }> => {
+    const { window, columns } = await getJson<{ window: StatsWindow; columns: KpiColumns }>(`/api/stats/grids?format=columns&${windowParams(w)}`, s);
+    return { window, rows: rowsOfColumns(columns) as KpiRow[] };
+  },
   detail: (id: number, w: WindowQuery, s?: AbortSignal) => getJson<GridDetail>(`/api/stats/grids/${id}?limit=50&${windowParams(w)}`, s),
   trend: (id: number, s?: AbortSignal) => getJson<{ grid_id: number; points: TrendPoint[] }>(`/api/stats/grids/${id}/trend?months=6`, s),
   staff: (id: number, s?: AbortSignal) => getJson<{ grid_id: number; staff: StaffMember[] }>(`/api/grids/${id}/staff`, s),
