@@ -61,8 +61,8 @@ const browser = await chromium.launch({
 
 /**
  * Milliseconds from navigation start until every grid the account sees is drawn: the console opens
- * fitted to the first sub-district, so once the grid source holds every polygon the view jumps
- * (no animation) to all of them, and the clock stops when the map is idle with each one rendered.
+ * fitted to every sub-district the account sees, and the clock stops when the map has loaded its
+ * tiles with each grid rendered.
  */
 async function firstMap(page: Page, expected: number): Promise<number> {
   await page.goto(`${server.url}/`);
@@ -87,19 +87,6 @@ async function firstMap(page: Page, expected: number): Promise<number> {
       await new Promise((r) => setTimeout(r, 20));
     }
   }, expected).catch(fail(`the grid source did not get ${expected} polygons`));
-  await page.evaluate(async () => {
-    const map = (window as unknown as { __jw: { map: import('maplibre-gl').Map } }).__jw.map;
-    const data = (await (map.getSource('grids') as import('maplibre-gl').GeoJSONSource).getData()) as GeoJSON.FeatureCollection<GeoJSON.Polygon | GeoJSON.MultiPolygon>;
-    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const f of data.features) {
-      for (const ring of f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat()) {
-        for (const [x, y] of ring) {
-          x0 = Math.min(x0, x!); y0 = Math.min(y0, y!); x1 = Math.max(x1, x!); y1 = Math.max(y1, y!);
-        }
-      }
-    }
-    map.fitBounds([x0, y0, x1, y1], { animate: false, padding: 20 });
-  });
   await page.waitForFunction((n) => {
     const map = (window as unknown as { __jw: { map: import('maplibre-gl').Map } }).__jw.map;
     return map.loaded() && new Set(map.querySourceFeatures('grids').map((f) => f.id)).size >= n;
@@ -129,6 +116,21 @@ async function panFrames(page: Page): Promise<number[]> {
   });
 }
 
+/** BENCH_CONSOLE_TRACE=1: where the first map's time goes (each resource's start and end after navigation). */
+async function printTimeline(page: Page, username: string): Promise<void> {
+  const entries = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+    const rows = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((e) => ({
+      name: e.name.replace(location.origin, ''), start: e.startTime, end: e.responseEnd, bytes: e.encodedBodySize,
+    }));
+    return { domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, rows };
+  });
+  log(`timeline (${username}): DOMContentLoaded ${entries.domContentLoaded.toFixed(0)} ms, load ${entries.load.toFixed(0)} ms`);
+  for (const r of entries.rows.sort((a, b) => a.start - b.start)) {
+    log(`  ${r.start.toFixed(0).padStart(6)} → ${r.end.toFixed(0).padStart(6)} ms ${String(r.bytes).padStart(9)} B  ${r.name.slice(0, 110)}`);
+  }
+}
+
 function summarise(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   return { runs: values.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
@@ -147,6 +149,7 @@ async function measure(username: string, expected: number) {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     loads.push(await firstMap(page, expected));
+    if (process.env.BENCH_CONSOLE_TRACE && i === 0) await printTimeline(page, username);
     if (i === runs - 1) frames = await panFrames(page);
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     await context.close();
