@@ -128,7 +128,11 @@ describe('embedded PGlite + PostGIS', () => {
       expect(tracks.trips.n).toEqual([20]);
       await within('patrol tracks (default window)', command.get(`/api/patrol/tracks?bbox=${bbox}`));
       await within('persons layer', command.get(`/api/persons/map?bbox=${bbox}`));
-      await within('address layer', command.get(`/api/addresses?bbox=${bbox}&category=key,attention,general&format=columns`));
+      const layer = (await (await within('address layer', command.get(`/api/addresses?bbox=${bbox}&category=key,attention,general&format=columns`))).json()) as { columns: { id: number[] } };
+      // A click on an address: its registration (kpi_address_facts as the caller) and visit status.
+      const detail = (await (await within('address details', command.get(`/api/addresses/${layer.columns.id[0]}`))).json()) as { registered: boolean; missing: string[] };
+      expect(typeof detail.registered).toBe('boolean');
+      await within('address visit status', command.get(`/api/stats/addresses/${layer.columns.id[0]}/visit-status`));
       await within('Gi*', command.get(`/api/hotspots/gistar?community_id=${community}&res=10`));
       await within('emerging hot spots', command.get(`/api/hotspots/emerging?community_id=${community}&res=10`));
 

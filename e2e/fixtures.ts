@@ -7,30 +7,38 @@ export interface Guarded {
 }
 
 /**
+ * Watches a page: uncaught errors, console errors and 5xx answers are collected, and requests that
+ * leave the origin are aborted and collected. For pages a test opens itself (a second console).
+ */
+export async function guardPage(page: Page, origin: string): Promise<Guarded> {
+  const guarded: Guarded = { external: [], errors: [] };
+  page.on('pageerror', (err) => guarded.errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    // Chromium logs every 4xx answer as a console error; those are the API saying no (a wrong
+    // password, a weak new password), which tests assert on directly. Script errors and 5xx fail.
+    if (msg.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) {
+      guarded.errors.push(`console.error: ${msg.text()}`);
+    }
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 500) guarded.errors.push(`HTTP ${res.status()} from ${res.url()}`);
+  });
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('data:') || url.startsWith('blob:') || url.startsWith(origin)) return route.continue();
+    guarded.external.push(url);
+    return route.abort();
+  });
+  return guarded;
+}
+
+/**
  * Every page fails its test on an uncaught error or console error, and on any request that leaves
  * the origin: the console must work on an air-gapped police network.
  */
 export const test = base.extend<{ guarded: Guarded }>({
   guarded: async ({ page, baseURL }, use) => {
-    const origin = new URL(baseURL!).origin;
-    const guarded: Guarded = { external: [], errors: [] };
-    page.on('pageerror', (err) => guarded.errors.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      // Chromium logs every 4xx answer as a console error; those are the API saying no (a wrong
-      // password, a weak new password), which tests assert on directly. Script errors and 5xx fail.
-      if (msg.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) {
-        guarded.errors.push(`console.error: ${msg.text()}`);
-      }
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 500) guarded.errors.push(`HTTP ${res.status()} from ${res.url()}`);
-    });
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('data:') || url.startsWith('blob:') || url.startsWith(origin)) return route.continue();
-      guarded.external.push(url);
-      return route.abort();
-    });
+    const guarded = await guardPage(page, new URL(baseURL!).origin);
     await use(guarded);
     expect(guarded.external, 'requests that left the origin').toEqual([]);
     expect(guarded.errors, 'page errors').toEqual([]);

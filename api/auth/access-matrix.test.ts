@@ -231,6 +231,7 @@ const SAMPLES: Record<string, (p: Principal, n: number) => Case[] | Promise<Case
   'get /api/addresses/search': () => [{ path: `/api/addresses/search?q=${encodeURIComponent('测试路')}`, inside: true }],
   'get /api/stats/grids/:id': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}` })),
   'get /api/stats/addresses/:id/visit-status': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/addresses/${addressByGrid.get(g)}/visit-status` })),
+  'get /api/addresses/:id': (p) => perGrid(p, async (_i, g) => ({ path: `/api/addresses/${addressByGrid.get(g)}` })),
   'get /api/stats/grids/:id/trend': (p) => perGrid(p, async (_i, g) => ({ path: `/api/stats/grids/${g}/trend?months=2` })),
   'get /api/grids/:id/staff': (p) => perGrid(p, async (_i, g) => ({ path: `/api/grids/${g}/staff` })),
   // Names that hit every grid's grid row, address and key location (not the grids other routes add

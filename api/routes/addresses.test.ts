@@ -134,6 +134,42 @@ describe('GET /api/addresses/search', () => {
   });
 });
 
+describe('GET /api/addresses/:id', () => {
+  interface Detail { id: number; code: string; address_text: string; category: string; grid_id: number; grid_name: string; community_name: string;
+    registered: boolean; missing: string[]; building_type: string | null; usage: string | null; rented: boolean | null; residents: number; units: number; lon: number }
+
+  it('gives the address with its 一标三实 registration, by the KPI rule', async () => {
+    await db.sql`INSERT INTO housing (address_id, building_type, usage, rented) VALUES (${ids['YL-0001']!}, 'residential', 'rented', true)`;
+    await db.sql`INSERT INTO resident (address_id, name) VALUES (${ids['YL-0001']!}, '张三'), (${ids['YL-0001']!}, '李四')`;
+    const res = await worker.get(`/api/addresses/${ids['YL-0001']}`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const a = (await res.json()) as Detail;
+    expect(a).toMatchObject({
+      id: ids['YL-0001'], code: 'YL-0001', address_text: '院岭街道东风社区3组12号', category: 'general', grid_id: world.gridIds[0], grid_name: '第1网格',
+      community_name: '东风社区', registered: true, missing: [], building_type: 'residential', usage: 'rented', rented: true, residents: 2, units: 0,
+    });
+    expect(a.lon).toBeCloseTo(ox + 0.5 * CELL, 7);
+
+    const bare = (await (await worker.get(`/api/addresses/${ids['YL-0002']}`)).json()) as Detail;
+    expect(bare).toMatchObject({ registered: false, missing: ['no_housing', 'no_occupants'], building_type: null, residents: 0, units: 0 });
+    // The same verdict the KPI engine keeps.
+    const [facts] = await db.sql<{ registered: boolean; missing: string[] }[]>`SELECT registered, missing FROM kpi_address_facts(ARRAY[${ids['YL-0002']!}]::int[])`;
+    expect([bare.registered, bare.missing]).toEqual([facts!.registered, facts!.missing]);
+  });
+
+  it('answers 404 outside the caller’s jurisdiction or for no such address, 400 for a bad id, 403 without address access', async () => {
+    expect((await farWorker.get(`/api/addresses/${ids['YL-0001']}`)).status).toBe(404);
+    expect((await cmd.get(`/api/addresses/${ids['YL-0004']}`)).status).toBe(200);
+    const missing = await cmd.get('/api/addresses/99999999');
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    expect((await cmd.get('/api/addresses/abc')).status).toBe(400);
+    expect((await cmd.get('/api/addresses/0')).status).toBe(400);
+    const volunteer = await Client.login(app, 'volunteer');
+    expect((await volunteer.get(`/api/addresses/${ids['YL-0001']}`)).status).toBe(403);
+  });
+});
+
 describe('the trigram index (migration 00016)', () => {
   it('serves the address query from the text and code indexes instead of a scan', async () => {
     const text = await db.sql.begin(async (tx) => {

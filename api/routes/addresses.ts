@@ -2,10 +2,11 @@ import { z } from 'zod';
 import type { QueryCatalog } from '../db/queries.ts';
 import type { Db } from '../db/types.ts';
 import type { Deps } from '../deps.ts';
-import { bboxParam } from '../http/geo.ts';
+import { bboxParam, idParam } from '../http/geo.ts';
+import { ApiError } from '../http/errors.ts';
 import { Resource } from '../http/resource.ts';
 import { CASE_ROLES } from '../auth/types.ts';
-import { invalidInputResponse } from './respond.ts';
+import { invalidInputResponse, notFoundResponse } from './respond.ts';
 
 /** Server-side cap: a client cannot ask the database for an unbounded number of rows. */
 export const MAX_ADDRESSES_PER_REQUEST = 5000;
@@ -76,6 +77,28 @@ interface AddressRow {
   vacant: boolean;
   lon: number;
   lat: number;
+}
+
+/** One address with its 一标三实 registration (sql/queries/address_detail.sql). */
+export interface AddressDetail {
+  id: number;
+  code: string;
+  address_text: string;
+  category: string;
+  vacant: boolean;
+  grid_id: number | null;
+  grid_name: string | null;
+  community_name: string | null;
+  lon: number;
+  lat: number;
+  registered: boolean;
+  missing: string[];
+  building_type: string | null;
+  usage: string | null;
+  floors: number | null;
+  rented: boolean | null;
+  residents: number;
+  units: number;
 }
 
 export interface AddressMatch {
@@ -149,5 +172,27 @@ export function addressesResource(deps: Deps): Resource {
       }));
       return c.body(JSON.stringify({ type: 'FeatureCollection', truncated, limit, features }), 200, { 'content-type': 'application/geo+json; charset=utf-8' });
     },
-  );
+  )
+    .route(
+      {
+        method: 'get',
+        path: '/:id',
+        summary: '标准地址详情（一标三实登记情况）/ one address: text, category, grid, 一标三实 registration (what is missing), housing, resident and unit counts',
+        access: { kind: 'session', roles: CASE_ROLES },
+        params: idParam,
+        responses: {
+          200: {
+            description: 'the address; `registered` and `missing` follow the registration KPI (no_grid, outside_grid, no_housing, no_occupants)',
+            schema: z.object({ id: z.number(), address_text: z.string(), category: z.string(), registered: z.boolean(), missing: z.array(z.string()) }).loose(),
+          },
+          404: notFoundResponse,
+          400: invalidInputResponse,
+        },
+      },
+      async (c, { params }, db) => {
+        const [row] = await queries.run<AddressDetail>(db, 'address_detail', [params.id]);
+        if (!row) throw new ApiError(404, 'not_found', `address ${params.id} does not exist or is outside your jurisdiction`);
+        return c.json(row);
+      },
+    );
 }

@@ -1,6 +1,6 @@
 import { presetRange, today, type DayRange } from './dates.ts';
 import type { Bbox, EventFilters } from './heat-api.ts';
-import { decodeView, encodeView, INCIDENT_LAYERS, type IncidentLayerId, type ViewState } from './url-state.ts';
+import { decodeView, encodeView, INCIDENT_LAYERS, type AnalysisView, type IncidentLayerId, type LayerView } from './url-state.ts';
 
 export interface LayerState { on: boolean; opacity: number }
 
@@ -32,7 +32,7 @@ export class Analysis {
 
   readonly filters: EventFilters = $derived({ types: this.types, subtypes: this.subtypes, hours: this.hours, weekdays: this.weekdays });
 
-  apply(v: ViewState): void {
+  apply(v: AnalysisView): void {
     this.mode = v.mode;
     if (v.range) this.range = v.range;
     this.types = v.types;
@@ -48,7 +48,7 @@ export class Analysis {
     this.zoom = v.zoom;
   }
 
-  view(): ViewState {
+  view(): AnalysisView {
     return {
       mode: this.mode, center: this.center, zoom: this.zoom, range: this.range, types: this.types, subtypes: this.subtypes,
       hours: this.hours, weekdays: this.weekdays, compare: this.compare,
@@ -62,12 +62,15 @@ export class Analysis {
     return a;
   }
 
-  /** Keeps the URL in step (replaceState: the back button is not flooded by every pan). */
-  syncUrl(): () => void {
+  /**
+   * Keeps the URL in step (replaceState: the back button is not flooded by every pan or toggle),
+   * together with the layer panel's own layers from `layers`.
+   */
+  syncUrl(layers: () => LayerView): () => void {
     let timer: ReturnType<typeof setTimeout> | undefined;
     return $effect.root(() => {
       $effect(() => {
-        const q = encodeView(this.view());
+        const q = encodeView({ ...this.view(), ...layers() });
         clearTimeout(timer);
         timer = setTimeout(() => {
           const url = `${location.pathname}${q ? `?${q}` : ''}${location.hash}`;

@@ -8,11 +8,12 @@ describe('url state', () => {
     mode: 'analysis', center: [113.52013, 33.29041], zoom: 13.25, range: { from: '2026-03-01', to: '2026-03-31' },
     types: ['dispute', 'hazard'], subtypes: ['neighbour'], hours: [0, 22, 23], weekdays: [6, 7],
     layers: { hex: 0.8, gistar: 0.65, compare: 1 }, compare: { from: '2026-02-01', to: '2026-02-28' },
+    off: ['communities', 'jointPoints'], overlays: { visits: 0.9, addresses: 0.5 }, addressCategories: ['key', 'attention'],
   };
 
   it('round-trips every field, canonically', () => {
     const q = encodeView(full);
-    expect(q).toBe('mode=analysis&c=113.52013,33.29041&z=13.25&from=2026-03-01&to=2026-03-31&type=dispute,hazard&sub=neighbour&hours=0,22,23&wd=6,7&layers=hex:0.8,gistar:0.65,compare:1&cmp=2026-02-01..2026-02-28');
+    expect(q).toBe('mode=analysis&c=113.52013,33.29041&z=13.25&from=2026-03-01&to=2026-03-31&type=dispute,hazard&sub=neighbour&hours=0,22,23&wd=6,7&layers=hex:0.8,gistar:0.65,compare:1&cmp=2026-02-01..2026-02-28&off=communities,jointPoints&ov=visits:0.9,addresses:0.5&acat=key,attention');
     expect(decodeView(`?${q}`)).toEqual(full);
     expect(encodeView(decodeView(q))).toBe(q);
   });
@@ -25,6 +26,16 @@ describe('url state', () => {
   it('drops malformed parts instead of failing', () => {
     const v = decodeView('?c=500,1&z=x&from=2026-02-30&to=2026-03-01&type=DROP%20TABLE,dispute&hours=25,3&wd=0&layers=hex:9,bogus:1,heat&cmp=2026-03-05..2026-03-01');
     expect(v).toEqual({ ...emptyView(), types: ['dispute'], hours: [3], layers: { hex: 1, heat: 1 } });
+    const w = decodeView('?off=grids,bogus,grids,subdistrict&ov=persons:0,roads:1,tracks&acat=general,nope');
+    expect(w).toEqual({ ...emptyView(), off: ['subdistrict', 'grids'], overlays: { persons: 0.05, tracks: 1 }, addressCategories: ['general'] });
+    expect(encodeView(w)).toBe('off=subdistrict,grids&ov=tracks:1,persons:0.05&acat=general');
+  });
+
+  it('keeps every address category unticked apart from all of them ticked (the default)', () => {
+    expect(decodeView('?acat=').addressCategories).toEqual([]);
+    expect(encodeView({ ...emptyView(), addressCategories: [] })).toBe('acat=');
+    expect(decodeView('?acat=general,key,attention').addressCategories).toBeNull();
+    expect(encodeView({ ...emptyView(), addressCategories: ['general', 'attention', 'key'] })).toBe('');
   });
 });
 

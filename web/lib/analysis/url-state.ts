@@ -5,13 +5,34 @@ import { isDay, type DayRange } from './dates.ts';
  *
  *   ?mode=analysis&c=113.5201,33.2904&z=13.25&from=2026-03-01&to=2026-03-31
  *   &type=dispute&sub=neighbour&hours=22&wd=6&layers=hex:0.8,gistar:0.7&cmp=2026-02-01..2026-02-28
+ *   &off=communities,jointPoints&ov=addresses:0.6,persons:0.9&acat=key,attention
  *
  * Anything missing or malformed decodes to its default; encode(decode(q)) is canonical.
  */
 export const INCIDENT_LAYERS = ['heat', 'hex', 'gistar', 'points', 'compare', 'emerging'] as const;
 export type IncidentLayerId = (typeof INCIDENT_LAYERS)[number];
+/** The layer panel's base layers; all on by default, so the URL lists those switched off. */
+export const BASE_LAYERS = ['subdistrict', 'communities', 'grids', 'gridLabels', 'jointPoints', 'keyLocations'] as const;
+export type BaseLayerId = (typeof BASE_LAYERS)[number];
+/** The operational layers (patrol tracks, visits, addresses, persons of concern). */
+export const OVERLAYS = ['tracks', 'visits', 'addresses', 'persons'] as const;
+export type OverlayId = (typeof OVERLAYS)[number];
+export const ADDRESS_CATEGORIES = ['key', 'attention', 'general'] as const;
+export type AddressCategory = (typeof ADDRESS_CATEGORIES)[number];
 
-export interface ViewState {
+/** What the layer panel shows outside the analysis state: kept by the console, not by `Analysis`. */
+export interface LayerView {
+  /** Base layers switched off. */
+  off: BaseLayerId[];
+  /** Operational layers that are on, with their opacity. */
+  overlays: Partial<Record<OverlayId, number>>;
+  /** Address categories drawn; null = all of them. */
+  addressCategories: AddressCategory[] | null;
+}
+
+export const emptyLayerView = (): LayerView => ({ off: [], overlays: {}, addressCategories: null });
+
+export interface AnalysisView {
   mode: 'map' | 'analysis';
   center: [number, number] | null;
   zoom: number | null;
@@ -28,8 +49,11 @@ export interface ViewState {
   compare: DayRange | null;
 }
 
+export type ViewState = AnalysisView & LayerView;
+
 export const emptyView = (): ViewState => ({
   mode: 'map', center: null, zoom: null, range: null, types: [], subtypes: [], hours: null, weekdays: null, layers: {}, compare: null,
+  ...emptyLayerView(),
 });
 
 const WORD = /^[a-z_]{1,32}$/;
@@ -50,6 +74,27 @@ function range(from: string | null, to: string | null): DayRange | null {
 
 const round = (x: number, d: number) => Number(x.toFixed(d));
 
+/** Known ids only, each once, in the list's own order (so the encoding is canonical). */
+function pick<T extends string>(s: string | null, known: readonly T[]): T[] {
+  const parts = new Set((s ?? '').split(','));
+  return known.filter((id) => parts.has(id));
+}
+
+/** `id:opacity,id` → on layers with their opacity (clamped; no opacity = 1). */
+function opacities<T extends string>(s: string | null, known: readonly T[]): Partial<Record<T, number>> {
+  const out: Partial<Record<T, number>> = {};
+  for (const part of (s ?? '').split(',')) {
+    const [id, op] = part.split(':');
+    if (!(known as readonly string[]).includes(id ?? '')) continue;
+    const o = op === undefined ? 1 : Number(op);
+    out[id as T] = Number.isFinite(o) ? Math.min(1, Math.max(0.05, o)) : 1;
+  }
+  return out;
+}
+
+const encodeOpacities = <T extends string>(v: Partial<Record<T, number>>, known: readonly T[]) =>
+  known.filter((id) => v[id] !== undefined).map((id) => `${id}:${round(v[id]!, 2)}`).join(',');
+
 export function decodeView(search: string): ViewState {
   const q = new URLSearchParams(search);
   const v = emptyView();
@@ -63,14 +108,16 @@ export function decodeView(search: string): ViewState {
   v.subtypes = words(q.get('sub'));
   v.hours = ints(q.get('hours'), 0, 23);
   v.weekdays = ints(q.get('wd'), 1, 7);
-  for (const part of (q.get('layers') ?? '').split(',')) {
-    const [id, op] = part.split(':');
-    if (!(INCIDENT_LAYERS as readonly string[]).includes(id ?? '')) continue;
-    const o = op === undefined ? 1 : Number(op);
-    v.layers[id as IncidentLayerId] = Number.isFinite(o) ? Math.min(1, Math.max(0.05, o)) : 1;
-  }
+  v.layers = opacities(q.get('layers'), INCIDENT_LAYERS);
   const [a, b] = (q.get('cmp') ?? '').split('..');
   v.compare = range(a ?? null, b ?? null);
+  v.off = pick(q.get('off'), BASE_LAYERS);
+  v.overlays = opacities(q.get('ov'), OVERLAYS);
+  // All categories is the default; an empty list is kept (every category unticked).
+  if (q.has('acat')) {
+    const cats = pick(q.get('acat'), ADDRESS_CATEGORIES);
+    v.addressCategories = cats.length === ADDRESS_CATEGORIES.length ? null : cats;
+  }
   return v;
 }
 
@@ -88,8 +135,14 @@ export function encodeView(v: ViewState): string {
   if (v.subtypes.length) q.set('sub', v.subtypes.join(','));
   if (v.hours?.length) q.set('hours', v.hours.join(','));
   if (v.weekdays?.length) q.set('wd', v.weekdays.join(','));
-  const layers = INCIDENT_LAYERS.filter((id) => v.layers[id] !== undefined).map((id) => `${id}:${round(v.layers[id]!, 2)}`);
-  if (layers.length) q.set('layers', layers.join(','));
+  const layers = encodeOpacities(v.layers, INCIDENT_LAYERS);
+  if (layers) q.set('layers', layers);
   if (v.compare) q.set('cmp', `${v.compare.from}..${v.compare.to}`);
+  const off = BASE_LAYERS.filter((id) => v.off.includes(id));
+  if (off.length) q.set('off', off.join(','));
+  const ov = encodeOpacities(v.overlays, OVERLAYS);
+  if (ov) q.set('ov', ov);
+  const cats = v.addressCategories && ADDRESS_CATEGORIES.filter((c) => v.addressCategories!.includes(c));
+  if (cats && cats.length < ADDRESS_CATEGORIES.length) q.set('acat', cats.join(','));
   return q.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
 }

@@ -25,6 +25,19 @@ export interface AddressesAnswer { count: number; truncated: boolean; limit: num
 export interface PersonPoint { id: number; code: string; name: string; category: string; control_level: number; address_id: number; grid_id: number; lon: number; lat: number }
 export interface PersonsAnswer { persons: PersonPoint[]; truncated: boolean; limit: number }
 
+/** GET /api/addresses/:id: one address with its 一标三实 registration. */
+export interface AddressDetail {
+  id: number; code: string; address_text: string; category: string; vacant: boolean; grid_id: number | null; grid_name: string | null;
+  community_name: string | null; lon: number; lat: number; registered: boolean; missing: string[]; building_type: string | null;
+  usage: string | null; floors: number | null; rented: boolean | null; residents: number; units: number;
+}
+/** One subject (the address, or a person of concern living there) of GET /api/stats/addresses/:id/visit-status. */
+export interface VisitSubject {
+  subject: 'address' | 'person'; subject_id: number; code: string; class: string; cycle_days: number; last_standard_day: string | null;
+  due_day: string | null; status: string; last_visit_day: string | null; last_visit_reasons: string[] | null;
+}
+export interface VisitStatusAnswer { address_id: number; day: string; subjects: VisitSubject[]; visits: unknown[] }
+
 const fmtBbox = (b: Bbox) => b.map((x) => x.toFixed(5)).join(',');
 
 export const overlayApi = {
@@ -36,6 +49,8 @@ export const overlayApi = {
     getJson<AddressesAnswer>(`/api/addresses?${params({ bbox: fmtBbox(bbox), category: categories, format: 'columns' })}`, s),
   persons: (bbox: Bbox, categories: string[], s?: AbortSignal) =>
     getJson<PersonsAnswer>(`/api/persons/map?${params({ bbox: fmtBbox(bbox), category: categories })}`, s),
+  address: (id: number, s?: AbortSignal) => getJson<AddressDetail>(`/api/addresses/${id}`, s),
+  visitStatus: (addressId: number, s?: AbortSignal) => getJson<VisitStatusAnswer>(`/api/stats/addresses/${addressId}/visit-status?limit=1`, s),
 };
 
 const HOUR_MS = 3_600_000;

@@ -1,10 +1,9 @@
 import { untrack } from 'svelte';
 import type { LayerMeta, LayerState } from '../analysis/analysis.svelte.ts';
 import { ApiRequestError } from '../api.ts';
+import { ADDRESS_CATEGORIES, OVERLAYS, type LayerView, type OverlayId } from '../analysis/url-state.ts';
 
-export const OVERLAYS = ['tracks', 'visits', 'addresses', 'persons'] as const;
-export type OverlayId = (typeof OVERLAYS)[number];
-export const ADDRESS_CATEGORIES = ['key', 'attention', 'general'] as const;
+export { ADDRESS_CATEGORIES, OVERLAYS, type OverlayId };
 /** General addresses (≈85% of all) are drawn from this zoom on; key and attention ones at every zoom. */
 export const GENERAL_MIN_ZOOM = 15;
 /** Seconds of wall time the playback takes to run through the tracks' window. */
@@ -28,6 +27,24 @@ export class Overlays {
   personCategories = $state<string[]>([]);
   clock = $state<Clock | null>(null);
   private frame = 0;
+
+  /** Restores the layers and address categories kept in the URL. */
+  apply(v: LayerView): void {
+    for (const id of OVERLAYS) {
+      const o = v.overlays[id];
+      this.layers[id] = o === undefined ? { on: false, opacity: this.layers[id].opacity } : { on: true, opacity: o };
+    }
+    this.addressCategories = v.addressCategories ? [...v.addressCategories] : [...ADDRESS_CATEGORIES];
+  }
+
+  /** The part of the URL state these layers own. */
+  view(): Pick<LayerView, 'overlays' | 'addressCategories'> {
+    const cats = this.addressCategories;
+    return {
+      overlays: Object.fromEntries(OVERLAYS.filter((id) => this.layers[id].on).map((id) => [id, this.layers[id].opacity])),
+      addressCategories: ADDRESS_CATEGORIES.every((c) => cats.includes(c)) ? null : ADDRESS_CATEGORIES.filter((c) => cats.includes(c)),
+    };
+  }
 
   /** Starts or pauses the playback; from the end it starts over. */
   toggle(): void {
