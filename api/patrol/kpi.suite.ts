@@ -637,6 +637,30 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
       const after = await gridKpis(sql, queries, w, null);
       expect(after).toEqual(await direct());
       expect(after.find((r) => r.grid_id === world.gridIds[3])!.events_overdue_open).toBeGreaterThan(0);
+      // Registration (00018): a new registered address marks its grid only.
+      const [lon4, lat4] = inGrid(3, 0.3, 0.3);
+      const [addr] = await sql<[{ id: number }]>`
+        INSERT INTO address (code, address_text, geom, category, vacant, created_at)
+        VALUES ('KW-A1', '窗口测试路1号', ${pt([lon4, lat4])}, 'general', false, ${at(-3)}) RETURNING id`;
+      await sql`INSERT INTO housing (address_id, building_type, usage) VALUES (${addr.id}, 'residential', 'self_occupied')`;
+      await sql`INSERT INTO resident (address_id, name) VALUES (${addr.id}, '窗口居民')`;
+      const before4 = after.find((r) => r.grid_id === world.gridIds[3])!;
+      await sql`SELECT kpi_window_refresh(true)`;
+      await refreshDerived(sql);
+      expect(await sql`SELECT grid_id FROM kpi_window_dirty`).toEqual([{ grid_id: world.gridIds[3] }]);
+      const withAddress = await gridKpis(sql, queries, w, null);
+      expect(withAddress).toEqual(await direct());
+      const after4 = withAddress.find((r) => r.grid_id === world.gridIds[3])!;
+      expect([after4.addresses, after4.registered]).toEqual([before4.addresses + 1, before4.registered + 1]);
+      // The visit snapshot marks a grid only for the last day of a kept window.
+      expect((await sql`UPDATE kpi_grid_visit_day SET need_address = need_address + 1 WHERE day = ${day(-1)}::date AND grid_id = ${world.gridIds[0]}`).count).toBe(1);
+      expect(await sql`SELECT grid_id FROM kpi_window_dirty`).toEqual([]);
+      await sql`UPDATE kpi_grid_visit_day SET need_address = need_address - 1 WHERE day = ${day(-1)}::date AND grid_id = ${world.gridIds[0]}`;
+      await sql`UPDATE kpi_grid_visit_day SET need_address = need_address + 1 WHERE day = ${w.to}::date AND grid_id = ${world.gridIds[0]}`;
+      expect(await sql`SELECT grid_id FROM kpi_window_dirty`).toEqual([{ grid_id: world.gridIds[0] }]);
+      expect(await gridKpis(sql, queries, w, null)).toEqual(await direct());
+      await sql`UPDATE kpi_grid_visit_day SET need_address = need_address - 1 WHERE day = ${w.to}::date AND grid_id = ${world.gridIds[0]}`;
+      expect(await gridKpis(sql, queries, w, null)).toEqual(await direct());
       // Windows beyond the limit are dropped, least recently used first.
       const [{ limit }] = await sql<[{ limit: number }]>`SELECT kpi_window_limit() AS limit`;
       for (let k = 1; k <= limit + 1; k++) await gridKpis(sql, queries, await resolveWindow(sql, queries, { from: day(-6 - k), to: day(0) }), null);
@@ -686,12 +710,13 @@ export async function expectRebuildIdentical(sql: Sql): Promise<void> {
   await expectKeptWindowsCurrent(sql);
 }
 
-/** Every kept KPI window (00014), once its marks are applied, equals a fresh computation of it. */
+/** Every kept KPI window (00014, 00018), once its marks are applied, equals a fresh computation of it. */
 export async function expectKeptWindowsCurrent(sql: Sql): Promise<void> {
   await sql`SELECT kpi_window_refresh(true)`;
   for (const w of await sql<{ from_day: string; to_day: string }[]>`SELECT from_day::text, to_day::text FROM kpi_window`) {
     const kept = await sql<{ r: string }[]>`
-      SELECT (grid_id, events_reported, events_due, events_closed, events_on_time, median_close_hours, patrol_cells_covered, key_locations, key_locations_covered)::text AS r
+      SELECT (grid_id, events_reported, events_due, events_closed, events_on_time, median_close_hours, patrol_cells_covered, key_locations, key_locations_covered,
+              addresses, registered, visit_need_address, visit_covered_address, visit_need_person, visit_covered_person, patrol_cells)::text AS r
       FROM kpi_window_grid WHERE from_day = ${w.from_day} AND to_day = ${w.to_day} ORDER BY grid_id`;
     const fresh = await sql<{ r: string }[]>`SELECT f::text AS r FROM kpi_window_facts(${w.from_day}::date, ${w.to_day}::date, NULL) f ORDER BY f.grid_id`;
     expect(kept, `kept window ${w.from_day}..${w.to_day}`).toEqual(fresh);

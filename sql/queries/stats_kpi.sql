@@ -1,10 +1,10 @@
 -- stats_kpi: the KPI table (警网融合考核指标) of the grids for a day window, one row per grid, read
--- from the maintained aggregates of migration 00007 (no spatial join). The window-dependent facts
--- (events, median time to close, patrol cells first covered, key locations passed often enough)
--- come from the kept window of migration 00014 (kept = true; call kpi_window_refresh(true) and
--- kpi_window_ensure($1, $2) first in the same transaction) or are computed now by
--- kpi_window_facts (kept = false, for a few grids); registration, the visit snapshot at $2, the
--- grid's cells and the open events already overdue at $3 are read live. Community and sub-district
+-- from the maintained aggregates of migration 00007 (no spatial join). The per-grid facts
+-- (registration, the visit snapshot at $2, events, median time to close, patrol cells and those
+-- first covered in the window, key locations passed often enough) come from the kept window of
+-- migrations 00014/00018 (kept = true; call kpi_window_refresh(true) and kpi_window_ensure($1, $2)
+-- first in the same transaction) or are computed now by kpi_window_facts (kept = false, for a few
+-- grids); only the open events already overdue at $3 are read live. Community and sub-district
 -- rows are sums of these (patrol coverage weighted by area), made in api/patrol/kpi.ts, with their
 -- medians from stats_kpi_units.
 -- params:
@@ -25,14 +25,6 @@ WITH g AS (
   FROM grid g JOIN community c ON c.id = g.community_id
   WHERE $4::int[] IS NULL OR g.id = ANY ($4::int[])
 ),
-reg AS (
-  SELECT a.grid_id, sum(a.addresses)::int AS addresses, sum(a.registered)::int AS registered
-  FROM kpi_grid_address a WHERE $4::int[] IS NULL OR a.grid_id = ANY ($4::int[]) GROUP BY a.grid_id
-),
-v AS (
-  SELECT v.grid_id, v.need_address, v.covered_address, v.need_person, v.covered_person
-  FROM kpi_grid_visit_day v WHERE v.day = $2::date AND ($4::int[] IS NULL OR v.grid_id = ANY ($4::int[]))
-),
 od AS (
   SELECT e.grid_id, count(*)::int AS overdue_open
   FROM kpi_event e
@@ -42,26 +34,24 @@ od AS (
 ),
 w AS (
   SELECT k.grid_id, k.events_reported, k.events_due, k.events_closed, k.events_on_time, k.median_close_hours,
-         k.patrol_cells_covered, k.key_locations, k.key_locations_covered
+         k.patrol_cells_covered, k.key_locations, k.key_locations_covered, k.addresses, k.registered,
+         k.visit_need_address, k.visit_covered_address, k.visit_need_person, k.visit_covered_person, k.patrol_cells
   FROM kpi_window_grid k
   WHERE $5::boolean AND k.from_day = $1::date AND k.to_day = $2::date AND ($4::int[] IS NULL OR k.grid_id = ANY ($4::int[]))
   UNION ALL
   SELECT f.* FROM kpi_window_facts($1::date, $2::date, $4::int[]) f WHERE NOT $5::boolean
 )
 SELECT g.grid_id, g.code, g.name, g.community_id, g.subdistrict_id, g.area_m2,
-       coalesce(reg.addresses, 0) AS addresses, coalesce(reg.registered, 0) AS registered,
-       coalesce(v.need_address, 0) AS visit_need_address, coalesce(v.covered_address, 0) AS visit_covered_address,
-       coalesce(v.need_person, 0) AS visit_need_person, coalesce(v.covered_person, 0) AS visit_covered_person,
+       coalesce(w.addresses, 0) AS addresses, coalesce(w.registered, 0) AS registered,
+       coalesce(w.visit_need_address, 0) AS visit_need_address, coalesce(w.visit_covered_address, 0) AS visit_covered_address,
+       coalesce(w.visit_need_person, 0) AS visit_need_person, coalesce(w.visit_covered_person, 0) AS visit_covered_person,
        coalesce(w.events_reported, 0) AS events_reported, coalesce(w.events_due, 0) AS events_due,
        coalesce(w.events_closed, 0) AS events_closed, coalesce(w.events_on_time, 0) AS events_on_time,
        coalesce(od.overdue_open, 0) AS events_overdue_open, w.median_close_hours,
-       coalesce(pc.cells, 0) AS patrol_cells, coalesce(w.patrol_cells_covered, 0) AS patrol_cells_covered,
-       coalesce(w.patrol_cells_covered, 0)::float8 / nullif(pc.cells, 0) AS patrol_coverage,
+       coalesce(w.patrol_cells, 0) AS patrol_cells, coalesce(w.patrol_cells_covered, 0) AS patrol_cells_covered,
+       coalesce(w.patrol_cells_covered, 0)::float8 / nullif(w.patrol_cells, 0) AS patrol_coverage,
        coalesce(w.key_locations, 0) AS key_locations, coalesce(w.key_locations_covered, 0) AS key_locations_covered
 FROM g
-LEFT JOIN reg USING (grid_id)
-LEFT JOIN v USING (grid_id)
 LEFT JOIN w USING (grid_id)
 LEFT JOIN od USING (grid_id)
-LEFT JOIN patrol_grid_cells pc USING (grid_id)
 ORDER BY g.grid_id
