@@ -64,6 +64,7 @@ test('hex layer: deck.gl draws exactly the cells the API returns for the viewpor
   const expected2 = await apiCells(page, second);
   expect(second.cells).toEqual(expected2);
   expect(expected2).not.toEqual(expected);
-  expect(page.url()).toContain(`from=${second.range.from}&to=${second.range.to}`);
+  // The URL is rewritten once the view settles (debounced): wait for it rather than read it once.
+  await expect.poll(() => page.url()).toContain(`from=${second.range.from}&to=${second.range.to}`);
   await page.screenshot({ path: 'test-results/artifacts/heat-layers.png' });
 });
