@@ -56,7 +56,10 @@ export async function startServerProcess(opts: { port: number; dbName: string; d
     await admin.end();
     databaseUrl = withDatabase(ADMIN_URL, opts.dbName);
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', repoPath('api', 'main.ts')], {
+  // BENCH_SERVER_NODE_ARGS: extra flags for the server's node only (e.g. --cpu-prof --cpu-prof-dir=DIR),
+  // which NODE_OPTIONS cannot carry.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', repoPath('api', 'main.ts')], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(opts.port), HOST: '127.0.0.1', SEED_DEMO: created ? '1' : '0', BUILD_WEB: '0', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
