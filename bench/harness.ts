@@ -205,8 +205,9 @@ export async function driveOpenLoop(opts: { url: string; cookie: string; rate: n
     const headers = { cookie: opts.cookie, ...(init?.headers as Record<string, string> | undefined) };
     const p = fetch(opts.url + path, { ...init, headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) })
       .then(async (res) => {
-        await res.arrayBuffer();
-        outcomes.push({ name: entry.name, status: res.status, ms: performance.now() - at, scheduledAt: at - start });
+        // A body cut off by the timeout is no answer, as a request refused outright is.
+        const complete = await res.arrayBuffer().then(() => true, () => false);
+        outcomes.push({ name: entry.name, status: complete ? res.status : 0, ms: performance.now() - at, scheduledAt: at - start });
       }, () => {
         outcomes.push({ name: entry.name, status: 0, ms: performance.now() - at, scheduledAt: at - start });
       })
