@@ -201,17 +201,24 @@ export function createGuard(deps: GuardDeps): Guard {
         // transaction: row-level security limits it to the user's grids, and an error rolls it all back.
         // Owner-side upkeep (bringing derived tables up to date) runs before the scoped transaction
         // opens: on the embedded database nothing else can run while it is open.
-        if (opts?.prepare) await gated(opts.prepare);
         // A stream's handler returns at once and gates its own queries; an import holds its
         // connection for the whole import, so it holds a slot as long.
-        if (access.stream) return await unscoped();
-        if (access.ownTransaction) return await gated(unscoped);
+        if (access.stream || access.ownTransaction) {
+          if (opts?.prepare) await gated(opts.prepare);
+          return access.stream ? await unscoped() : await gated(unscoped);
+        }
         const afterCommit: (() => void)[] = [];
         c.set('afterCommit', afterCommit);
-        const response = await inRequestTransaction(route, () => gated(() => runScoped(deps.sql, user, c.get('clientIp'), (tx, owner) => {
-          c.set('owner', owner);
-          return fn(tx);
-        }, opts?.statementTimeoutMs, { checkRoles: auth.cached === true })));
+        // The upkeep and then the transaction under one pool slot: each uses one connection and
+        // returns it before the next starts, and waiting in the gate's queue once, not twice, keeps
+        // a statistics or heat request from queueing behind the whole queue a second time.
+        const response = await gated(async () => {
+          if (opts?.prepare) await opts.prepare();
+          return inRequestTransaction(route, () => runScoped(deps.sql, user, c.get('clientIp'), (tx, owner) => {
+            c.set('owner', owner);
+            return fn(tx);
+          }, opts?.statementTimeoutMs, { checkRoles: auth.cached === true }));
+        });
         for (const f of afterCommit) f();
         return response;
       } finally {
