@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Sql } from 'postgres';
 import { authenticate, createGuard } from './auth/guard.ts';
+import { SessionCache } from './auth/sessions.ts';
 import { poolOutsideTransactions } from './db/owner.ts';
 import { DEFAULT_AUTH_CONFIG, systemClock, type AuthConfig, type Clock } from './auth/types.ts';
 import type { QueryCatalog } from './db/queries.ts';
@@ -93,12 +94,13 @@ export function createApp(opts: AppOptions): App {
   const authConfig = { ...DEFAULT_AUTH_CONFIG, ...opts.authConfig };
   const limits = { ...DEFAULT_LOAD_LIMITS, ...opts.limits };
   const gate = new ConnectionGate(limits.dbActive, limits.dbQueue, limits.dbQueueTimeoutMs);
+  const sessions = new SessionCache(authConfig.sessionCacheMs);
   const guard = createGuard({ sql: opts.sql, queries: opts.queries, clock, authConfig, gate });
   const feed = opts.feed ?? new FeedHub((after) =>
     opts.queries.run<FeedMessage>(opts.sql, 'feed_publish', [after.toString()]).then((rows) =>
       rows.map((r) => ({ ...r, at: new Date(r.at as unknown as string).toISOString() }))));
   // Routes get a pool that refuses use inside their own transaction (see api/db/owner.ts).
-  const deps: Deps = { sql: poolOutsideTransactions(opts.sql), queries: opts.queries, database: opts.database, clock, authConfig, guard, clientIp: opts.clientIp ?? peerAddress, feed,
+  const deps: Deps = { sql: poolOutsideTransactions(opts.sql), queries: opts.queries, database: opts.database, clock, authConfig, sessions, guard, clientIp: opts.clientIp ?? peerAddress, feed,
     gate, limits: { ingest: new InFlightLimit('ingest', limits.ingestInFlight), events: new InFlightLimit('event report', limits.eventsInFlight) } };
   const resources: Resource[] = [
     healthResource(deps),
@@ -167,7 +169,7 @@ export function createApp(opts: AppOptions): App {
   const uploadLimit = bodyLimit({ maxSize: MAX_UPLOAD_BYTES, onError: tooLarge(MAX_UPLOAD_BYTES) });
   const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BODY_BYTES, onError: tooLarge(MAX_JSON_BODY_BYTES) });
   app.use('/api/*', (c, next) => (c.req.path.startsWith('/api/imports/') ? uploadLimit : jsonLimit)(c, next));
-  app.use('/api/*', authenticate({ sql: deps.sql, queries: deps.queries, clock, authConfig, gate }));
+  app.use('/api/*', authenticate({ sql: deps.sql, queries: deps.queries, clock, authConfig, gate, sessions }));
   for (const r of resources) app.route(r.base, r.router);
   app.get('/api/openapi.json', (c) => c.json(document));
   app.all('/api/*', () => {

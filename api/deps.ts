@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { Sql } from 'postgres';
 import type { AuthConfig, Clock } from './auth/types.ts';
+import type { SessionCache } from './auth/sessions.ts';
 import type { QueryCatalog } from './db/queries.ts';
 import type { FeedHub } from './events/feed.ts';
 import type { AppEnv } from './http/env.ts';
@@ -14,6 +15,8 @@ export interface Deps {
   database: { kind: 'embedded' | 'external'; describe: string };
   clock: Clock;
   authConfig: AuthConfig;
+  /** Validated sessions kept in memory; whoever revokes a session here drops it from this too. */
+  sessions: SessionCache;
   guard: Guard;
   clientIp: (c: Context<AppEnv>) => string;
   feed: FeedHub;

@@ -56,7 +56,10 @@ export async function startServerProcess(opts: { port: number; dbName: string; d
     await admin.end();
     databaseUrl = withDatabase(ADMIN_URL, opts.dbName);
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', repoPath('api', 'main.ts')], {
+  // BENCH_SERVER_NODE_ARGS: extra flags for the server's node only (e.g. --cpu-prof --cpu-prof-dir=DIR),
+  // which NODE_OPTIONS cannot carry.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', repoPath('api', 'main.ts')], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(opts.port), HOST: '127.0.0.1', SEED_DEMO: created ? '1' : '0', BUILD_WEB: '0', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -202,8 +205,9 @@ export async function driveOpenLoop(opts: { url: string; cookie: string; rate: n
     const headers = { cookie: opts.cookie, ...(init?.headers as Record<string, string> | undefined) };
     const p = fetch(opts.url + path, { ...init, headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) })
       .then(async (res) => {
-        await res.arrayBuffer();
-        outcomes.push({ name: entry.name, status: res.status, ms: performance.now() - at, scheduledAt: at - start });
+        // A body cut off by the timeout is no answer, as a request refused outright is.
+        const complete = await res.arrayBuffer().then(() => true, () => false);
+        outcomes.push({ name: entry.name, status: complete ? res.status : 0, ms: performance.now() - at, scheduledAt: at - start });
       }, () => {
         outcomes.push({ name: entry.name, status: 0, ms: performance.now() - at, scheduledAt: at - start });
       })

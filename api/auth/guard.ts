@@ -5,7 +5,7 @@ import type { QueryCatalog } from '../db/queries.ts';
 import type { AppEnv } from '../http/env.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Guard, Method } from '../http/resource.ts';
-import { SESSION_COOKIE, lookupSession, lookupToken } from './sessions.ts';
+import { SESSION_COOKIE, lookupSession, lookupToken, type SessionCache } from './sessions.ts';
 import { isAggregateOnly, type Access, type AuthConfig, type Clock, type SessionUser } from './types.ts';
 import type { Db } from '../db/types.ts';
 import type { ConnectionGate } from '../http/backpressure.ts';
@@ -18,6 +18,8 @@ export interface GuardDeps {
   authConfig: AuthConfig;
   /** Bounded admission to the pool (see ConnectionGate); none in tests that build a guard alone. */
   gate?: ConnectionGate;
+  /** Validated sessions kept for a few seconds (none: every request reads its session). */
+  sessions?: SessionCache;
 }
 
 const ungated = <T>(fn: () => Promise<T>) => fn();
@@ -33,7 +35,7 @@ export function authenticate(deps: GuardDeps) {
       if (!auth) throw new ApiError(401, 'invalid_token', 'the API token is unknown or revoked');
     } else {
       const cookie = getCookie(c, SESSION_COOKIE);
-      if (cookie) auth = await gated(() => lookupSession(deps.sql, deps.queries, cookie, deps.clock, deps.authConfig));
+      if (cookie) auth = await gated(() => lookupSession(deps.sql, deps.queries, cookie, deps.clock, deps.authConfig, deps.sessions));
     }
     c.set('auth', auth);
     await next();
@@ -55,25 +57,99 @@ export function scopedRole(user: SessionUser): 'jw_analyst' | 'jw_staff' {
   return isAggregateOnly(user.roles) ? 'jw_analyst' : 'jw_staff';
 }
 
+/** An address goes into the set-up text only when it is plainly an address; anything else is bound. */
+const PLAIN_ADDRESS = /^[0-9A-Za-z.:%_-]{1,100}$/;
+
 /**
  * Runs `fn` in one transaction as the user's scoped database role (row-level security applies).
  * `fn` also gets an Owner for the owner work of the request, in the same transaction.
+ *
+ * The scope settings and SET LOCAL ROLE go as one simple-protocol message that is not awaited: it is
+ * pipelined ahead of the handler's first statement on the same connection, so the set-up costs no
+ * round trip of its own (BEGIN and COMMIT remain). Nothing can run unscoped: the server executes the
+ * messages in order, and a failure in the set-up aborts the transaction, so every later statement
+ * fails (25P02) and postgres.js rethrows the set-up's own error for the request.
  */
-export function runScoped<T>(sql: Sql, user: SessionUser, clientIp: string, fn: (db: Db, owner: Owner) => Promise<T>, statementTimeoutMs = 10_000): Promise<T> {
+export function runScoped<T>(sql: Sql, user: SessionUser, clientIp: string, fn: (db: Db, owner: Owner) => Promise<T>, statementTimeoutMs = 10_000,
+  opts: { checkRoles?: boolean } = {}): Promise<T> {
   const role = scopedRole(user);
+  if (!Number.isSafeInteger(user.id)) throw new Error(`not a user id: ${user.id}`);
+  const timeout = Math.max(0, Math.round(statementTimeoutMs));
+  const plainIp = PLAIN_ADDRESS.test(clientIp);
   return sql.begin(async (tx) => {
     // statement_timeout is transaction-local (like SET LOCAL): the pooled connection keeps its default.
-    await tx`SELECT set_config('jw.user_id', ${String(user.id)}, true), set_config('jw.client_ip', ${clientIp}, true),
-                    set_config('statement_timeout', ${String(Math.round(statementTimeoutMs))}, true)`;
-    await tx.unsafe(`SET LOCAL ROLE ${role}`);
-    return fn(tx, ownerInScope(tx, role));
+    // The role comes last, so the settings are made by the session user, as before. With
+    // `checkRoles` (a session answered from the cache) the roles in force now ride along, read by
+    // the same function row-level security uses, so a reassignment still takes effect at once.
+    const setup = tx.unsafe(`SELECT set_config('jw.user_id', '${user.id}', true), set_config('statement_timeout', '${timeout}', true)${plainIp ? `, set_config('jw.client_ip', '${clientIp}', true)` : ''};${opts.checkRoles ? ' SELECT jw_user_roles() AS roles;' : ''} SET LOCAL ROLE ${role}`).execute();
+    const setups: Promise<unknown>[] = [setup];
+    if (!plainIp) setups.push(tx`SELECT set_config('jw.client_ip', ${clientIp}, true)`.execute());
+    const settled = Promise.all(setups);
+    // Should the handler fail first, the set-up's own failure must not surface as an unhandled rejection.
+    settled.catch(() => undefined);
+    const rolesChanged = async () => {
+      if (!opts.checkRoles) return false;
+      const results = (await setup) as unknown as { roles: string[] | null }[][];
+      const now = results[1]?.[0]?.roles ?? null;
+      return now === null || now.join(',') !== user.roles.join(',');
+    };
+    let result: T;
+    try {
+      result = await fn(tx, ownerInScope(tx, role));
+    } catch (err) {
+      if (await rolesChanged().catch(() => false)) throw new StaleSession();
+      throw err;
+    }
+    await settled;
+    // Thrown inside the transaction, so whatever the handler wrote is rolled back before the retry.
+    if (await rolesChanged()) throw new StaleSession();
+    return result;
   }) as Promise<T>;
 }
 
+/** The cached session's roles are no longer those in force: the guard reads the session again and retries. */
+export class StaleSession extends Error {
+  constructor() {
+    super('the session changed since it was cached');
+  }
+}
+
+/** Refusals a cached session must not give without reading the session again. */
+const ROLE_REFUSALS = new Set(['forbidden', 'no_assignment', 'password_change_required']);
+
 export function createGuard(deps: GuardDeps): Guard {
   const gated = deps.gate ? deps.gate.run.bind(deps.gate) : ungated;
-  return {
-    async run(c, access: Access, method: Method, fn, opts) {
+  const guard = {
+    /**
+     * A session answered from the cache is checked against the database inside the request's own
+     * transaction (its roles) or before a refusal (403): when it changed, it is read again and the
+     * request runs once more, rolled back the first time, so the cache never grants or refuses
+     * what the database would not.
+     */
+    async run(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>, opts?: Parameters<Guard['run']>[4]): Promise<Response> {
+      const auth = c.get('auth');
+      if (auth?.kind !== 'user' || !auth.cached) return guard.runOnce(c, access, method, fn, opts);
+      let started = false;
+      const tracked = (db: Db) => {
+        started = true;
+        return fn(db);
+      };
+      try {
+        return await guard.runOnce(c, access, method, tracked, opts);
+      } catch (err) {
+        // A refusal by the guard itself (the handler never ran), or roles found changed in the
+        // transaction (rolled back): nothing was done, so running the request again is safe.
+        const stale = err instanceof StaleSession || (!started && err instanceof ApiError && err.status === 403 && ROLE_REFUSALS.has(err.code));
+        if (!stale) throw err;
+        deps.sessions?.forget(auth.tokenHash);
+        const cookie = getCookie(c, SESSION_COOKIE);
+        const fresh = cookie ? await gated(() => lookupSession(deps.sql, deps.queries, cookie, deps.clock, deps.authConfig, deps.sessions)) : null;
+        c.set('auth', fresh);
+        return guard.runOnce(c, access, method, fn, opts);
+      }
+    },
+
+    async runOnce(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>, opts?: Parameters<Guard['run']>[4]): Promise<Response> {
       const route = `${c.req.method} ${c.req.routePath}`;
       const unscoped = () => {
         c.set('owner', ownerOf(deps.sql));
@@ -125,17 +201,24 @@ export function createGuard(deps: GuardDeps): Guard {
         // transaction: row-level security limits it to the user's grids, and an error rolls it all back.
         // Owner-side upkeep (bringing derived tables up to date) runs before the scoped transaction
         // opens: on the embedded database nothing else can run while it is open.
-        if (opts?.prepare) await gated(opts.prepare);
         // A stream's handler returns at once and gates its own queries; an import holds its
         // connection for the whole import, so it holds a slot as long.
-        if (access.stream) return await unscoped();
-        if (access.ownTransaction) return await gated(unscoped);
+        if (access.stream || access.ownTransaction) {
+          if (opts?.prepare) await gated(opts.prepare);
+          return access.stream ? await unscoped() : await gated(unscoped);
+        }
         const afterCommit: (() => void)[] = [];
         c.set('afterCommit', afterCommit);
-        const response = await inRequestTransaction(route, () => gated(() => runScoped(deps.sql, user, c.get('clientIp'), (tx, owner) => {
-          c.set('owner', owner);
-          return fn(tx);
-        }, opts?.statementTimeoutMs)));
+        // The upkeep and then the transaction under one pool slot: each uses one connection and
+        // returns it before the next starts, and waiting in the gate's queue once, not twice, keeps
+        // a statistics or heat request from queueing behind the whole queue a second time.
+        const response = await gated(async () => {
+          if (opts?.prepare) await opts.prepare();
+          return inRequestTransaction(route, () => runScoped(deps.sql, user, c.get('clientIp'), (tx, owner) => {
+            c.set('owner', owner);
+            return fn(tx);
+          }, opts?.statementTimeoutMs, { checkRoles: auth.cached === true }));
+        });
         for (const f of afterCommit) f();
         return response;
       } finally {
@@ -143,6 +226,7 @@ export function createGuard(deps: GuardDeps): Guard {
       }
     },
   };
+  return guard;
 }
 
 /** No access checks, owner rights throughout: for tests of a resource's numbers and for benchmarks. */

@@ -175,6 +175,48 @@ describe('reassignment changes access at once', () => {
   });
 });
 
+describe('the session cache (validated sessions kept a few seconds)', () => {
+  it('ends the other sessions at once on a password change, even while they are cached', async () => {
+    await createUser(db.sql, 'twice', 'grid_leader', { grid_id: world.gridIds[0] });
+    const a = await Client.login(app, 'twice');
+    const b = await Client.login(app, 'twice');
+    expect((await b.get('/api/grids')).status).toBe(200);
+    expect((await b.get('/api/grids')).status).toBe(200); // now answered from the cache
+    const changed = await a.post('/api/auth/password', { current_password: TEST_PASSWORD, new_password: 'Another-Pass-2026!' });
+    expect(changed.status).toBe(204);
+    expect((await b.get('/api/grids')).status).toBe(401);
+    expect((await b.get('/api/auth/me')).status).toBe(401);
+    expect((await a.get('/api/grids')).status).toBe(200);
+  });
+
+  it('refuses a user disabled in the database on the next scoped request, cached or not', async () => {
+    await createUser(db.sql, 'gone', 'grid_leader', { grid_id: world.gridIds[0] });
+    const client = await Client.login(app, 'gone');
+    expect((await client.get('/api/grids')).status).toBe(200);
+    await db.sql`UPDATE app_user SET disabled = true WHERE username = 'gone'`;
+    expect((await client.get('/api/grids')).status).toBe(401);
+  });
+
+  it('gives a role granted in the database at once, though the cached session had none', async () => {
+    const { staffId } = await createUser(db.sql, 'granted', 'grid_leader', { grid_id: world.gridIds[0] });
+    await db.sql`UPDATE assignment SET ends_on = current_date - 1 WHERE staff_id = ${staffId!}`;
+    const client = await Client.login(app, 'granted');
+    expect((await client.get('/api/grids')).status).toBe(403);
+    await db.sql`INSERT INTO assignment (staff_id, role, grid_id, starts_on) VALUES (${staffId!}, 'grid_leader', ${world.gridIds[1]}, current_date - 1)`;
+    const res = await client.get('/api/grids');
+    expect(res.status).toBe(200);
+  });
+
+  it('lets a session revoked elsewhere (not through this server) live at most the cache time', async () => {
+    const client = await Client.login(app, 'leader');
+    expect((await client.get('/api/auth/me')).status).toBe(200);
+    const token = client.cookie!.split('=')[1]!;
+    await db.sql`UPDATE app_session SET revoked_at = now() WHERE token_hash = encode(sha256(convert_to(${token}, 'UTF8')), 'hex')`;
+    clock.advance(DEFAULT_AUTH_CONFIG.sessionCacheMs);
+    expect((await client.get('/api/auth/me')).status).toBe(401);
+  });
+});
+
 describe('API tokens', () => {
   it('are issued by command, work for their scope only, and stop working when revoked', async () => {
     await db.sql`INSERT INTO patrol_device (code, kind) VALUES ('DEV-T', 'vehicle')`;

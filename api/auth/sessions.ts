@@ -47,24 +47,76 @@ interface SessionRow {
   roles: Role[];
 }
 
+/** How often last_seen_at is written per session; idleness is tracked to this grain. */
+const LAST_SEEN_GRAIN_MS = 60_000;
+
+interface CachedSession {
+  row: SessionRow;
+  /** clock time when the row was read; the entry is good for `ttlMs` from then (not before it). */
+  at: number;
+  /** The Shanghai day the roles were read for: a new day reads them again. */
+  day: string;
+}
+
 /**
- * The session behind a cookie, or null when it is unknown, revoked, past its absolute lifetime or
- * idle too long. An expired session is revoked so it cannot come back if the clock moves.
+ * Validated sessions kept in memory for a few seconds, so a burst of a console's requests costs one
+ * session read, not one each. Only live sessions are kept, and each use re-checks the absolute and
+ * idle limits against the clock; the entry is dropped at once when this server revokes a session
+ * (logout, password change), and a change made elsewhere (a user disabled, an assignment changed
+ * by an import) takes effect within `ttlMs`. `ttlMs` 0 turns the cache off.
  */
-export async function lookupSession(sql: Sql, queries: QueryCatalog, token: string, clock: Clock, cfg: AuthConfig): Promise<AuthContext | null> {
-  const tokenHash = sha256(token);
-  const now = clock.now();
-  const [row] = await queries.run<SessionRow>(sql, 'auth_session', [tokenHash, shanghaiDate(now)]);
-  if (!row || row.revoked_at || row.disabled) return null;
-  const idleLimit = row.last_seen_at.getTime() + cfg.idleMinutes * 60_000;
-  if (now >= row.expires_at || now.getTime() > idleLimit) {
-    await sql`UPDATE app_session SET revoked_at = ${now} WHERE token_hash = ${tokenHash} AND revoked_at IS NULL`;
-    return null;
+export class SessionCache {
+  private readonly entries = new Map<string, CachedSession>();
+  /** Bumped by every revocation: a read that began before it must not put its (older) row back. */
+  private revocations = 0;
+
+  constructor(readonly ttlMs: number, readonly maxEntries = 10_000) {}
+
+  get size(): number {
+    return this.entries.size;
   }
-  // One write a minute per session is enough to track idleness.
-  if (now.getTime() - row.last_seen_at.getTime() > 60_000) {
-    await sql`UPDATE app_session SET last_seen_at = ${now} WHERE token_hash = ${tokenHash}`;
+
+  get(tokenHash: string, now: Date): SessionRow | null {
+    const e = this.entries.get(tokenHash);
+    if (!e) return null;
+    const age = now.getTime() - e.at;
+    if (age < 0 || age >= this.ttlMs || e.day !== shanghaiDate(now)) {
+      this.entries.delete(tokenHash);
+      return null;
+    }
+    return e.row;
   }
+
+  /** Pass to `set` what this was before the database read. */
+  get generation(): number {
+    return this.revocations;
+  }
+
+  set(tokenHash: string, row: SessionRow, now: Date, generation: number): void {
+    if (this.ttlMs <= 0 || generation !== this.revocations) return;
+    // Bounded: when full, the oldest entry goes (Map keeps insertion order).
+    if (this.entries.size >= this.maxEntries && !this.entries.has(tokenHash)) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.delete(tokenHash);
+    this.entries.set(tokenHash, { row, at: now.getTime(), day: shanghaiDate(now) });
+  }
+
+  /** After a session is revoked (logout). */
+  forget(tokenHash: string): void {
+    this.revocations++;
+    this.entries.delete(tokenHash);
+  }
+
+  /** After a user's sessions or account change (password change ends the other sessions). */
+  forgetUser(userId: number): void {
+    this.revocations++;
+    for (const [k, e] of this.entries) if (e.row.user_id === userId) this.entries.delete(k);
+  }
+}
+
+function toAuth(row: SessionRow, tokenHash: string, cached = false): AuthContext {
   const user: SessionUser = {
     id: row.user_id,
     username: row.username,
@@ -74,7 +126,38 @@ export async function lookupSession(sql: Sql, queries: QueryCatalog, token: stri
     roles: row.roles,
     mustChangePassword: row.must_change_password,
   };
-  return { kind: 'user', user, tokenHash, csrfToken: row.csrf_token };
+  return { kind: 'user', user, tokenHash, csrfToken: row.csrf_token, ...(cached ? { cached } : {}) };
+}
+
+/**
+ * The session behind a cookie, or null when it is unknown, revoked, past its absolute lifetime or
+ * idle too long. An expired session is revoked so it cannot come back if the clock moves.
+ */
+export async function lookupSession(sql: Sql, queries: QueryCatalog, token: string, clock: Clock, cfg: AuthConfig, cache?: SessionCache): Promise<AuthContext | null> {
+  const tokenHash = sha256(token);
+  const now = clock.now();
+  const cached = cache?.get(tokenHash, now);
+  // A cached session answers only while it is inside both limits and its last_seen_at needs no
+  // write; otherwise the database decides (and revokes or records the use) as without a cache.
+  const sinceSeen = cached ? now.getTime() - cached.last_seen_at.getTime() : Infinity;
+  if (cached && now < cached.expires_at && sinceSeen <= LAST_SEEN_GRAIN_MS && sinceSeen <= cfg.idleMinutes * 60_000) {
+    return toAuth(cached, tokenHash, true);
+  }
+  const generation = cache?.generation ?? 0;
+  const [row] = await queries.run<SessionRow>(sql, 'auth_session', [tokenHash, shanghaiDate(now)]);
+  if (!row || row.revoked_at || row.disabled) return null;
+  const idleLimit = row.last_seen_at.getTime() + cfg.idleMinutes * 60_000;
+  if (now >= row.expires_at || now.getTime() > idleLimit) {
+    await sql`UPDATE app_session SET revoked_at = ${now} WHERE token_hash = ${tokenHash} AND revoked_at IS NULL`;
+    return null;
+  }
+  // One write a minute per session is enough to track idleness.
+  if (now.getTime() - row.last_seen_at.getTime() > LAST_SEEN_GRAIN_MS) {
+    await sql`UPDATE app_session SET last_seen_at = ${now} WHERE token_hash = ${tokenHash}`;
+    row.last_seen_at = now;
+  }
+  cache?.set(tokenHash, row, now, generation);
+  return toAuth(row, tokenHash);
 }
 
 export async function lookupToken(sql: Sql, bearer: string, clock: Clock): Promise<AuthContext | null> {

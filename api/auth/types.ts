@@ -31,7 +31,8 @@ export interface SessionUser {
 }
 
 export type AuthContext =
-  | { kind: 'user'; user: SessionUser; tokenHash: string; csrfToken: string }
+  /** `cached`: read from the SessionCache, not from the database for this request (see guard.ts). */
+  | { kind: 'user'; user: SessionUser; tokenHash: string; csrfToken: string; cached?: boolean }
   | { kind: 'token'; token: { id: number; name: string; scopes: TokenScope[] } };
 
 export interface AuthConfig {
@@ -42,6 +43,8 @@ export interface AuthConfig {
   maxFailuresPerIp: number;
   failureWindowMinutes: number;
   secureCookies: boolean;
+  /** How long a validated session is answered from memory (see SessionCache); 0: read it every request. */
+  sessionCacheMs: number;
 }
 
 export const DEFAULT_AUTH_CONFIG: AuthConfig = {
@@ -51,6 +54,7 @@ export const DEFAULT_AUTH_CONFIG: AuthConfig = {
   maxFailuresPerIp: 20,
   failureWindowMinutes: 15,
   secureCookies: false,
+  sessionCacheMs: 5_000,
 };
 
 export interface Clock {

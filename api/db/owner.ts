@@ -20,8 +20,10 @@ export interface Owner {
 // JIT off: on large tables the planner's cost estimates cross jit_above_cost, and LLVM compilation
 // costs more than the KPI query. Custom plans: a generic plan of stats_kpi cannot see the level or
 // the window and picks bad joins.
+const KPI_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)";
+
 async function kpiSettings(tx: Db): Promise<void> {
-  await tx`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`;
+  await tx.unsafe(KPI_SETTINGS);
 }
 
 /** Owner work on an unscoped pool: each call is its own transaction. */
@@ -57,9 +59,9 @@ export function ownerInScope(tx: Db, scopedRole: string): Owner {
   let chain: Promise<unknown> = Promise.resolve();
   const run = <T>(fn: (tx: Db) => Promise<T>): Promise<T> => {
     const next = chain.then(async () => {
-      await tx.unsafe('RESET ROLE');
       try {
-        await kpiSettings(tx);
+        // One round trip: back to the session user, with the owner work's planner settings.
+        await tx.unsafe(`RESET ROLE; ${KPI_SETTINGS}`);
         return await fn(tx);
       } finally {
         // After an SQL error the transaction is aborted and this fails too; nothing can run in it

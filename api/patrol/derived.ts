@@ -156,7 +156,8 @@ export async function refreshKpi(sql: Sql): Promise<void> {
     lastProbe.set(sql, now);
     await deriveUnprocessed(sql, cfg);
   }
-  await sql`SELECT kpi_refresh()`;
-  // Kept KPI windows (00014) of grids whose aggregates just changed, before the request reads them.
-  await sql`SELECT kpi_window_refresh(false)`;
+  // Then the kept KPI windows (00014) of grids whose aggregates just changed, before the request
+  // reads them. One simple-protocol message (one round trip; the two run in order, in one implicit
+  // transaction): this runs before every statistics request.
+  await sql.unsafe('SELECT kpi_refresh(); SELECT kpi_window_refresh(false)');
 }

@@ -99,6 +99,7 @@ export function authResource(deps: Deps): Resource {
         const auth = c.get('auth');
         if (auth?.kind !== 'user') throw new ApiError(401, 'unauthenticated', '请先登录 / log in first');
         await sql`UPDATE app_session SET revoked_at = ${clock.now()} WHERE token_hash = ${auth.tokenHash}`;
+        deps.sessions.forget(auth.tokenHash);
         await audit(sql, { actor: auth.user.username, action: 'auth.logout', targetType: 'user', targetId: String(auth.user.id), ip: c.get('clientIp') });
         deleteCookie(c, SESSION_COOKIE, { path: '/' });
         return c.body(null, 204);
@@ -131,6 +132,8 @@ export function authResource(deps: Deps): Resource {
           await tx`UPDATE app_session SET revoked_at = ${clock.now()} WHERE user_id = ${auth.user.id} AND token_hash <> ${auth.tokenHash} AND revoked_at IS NULL`;
           await audit(tx, { actor: auth.user.username, action: 'auth.password_changed', targetType: 'user', targetId: String(auth.user.id), ip: c.get('clientIp') });
         });
+        // The other sessions are revoked, and this one no longer must change its password.
+        deps.sessions.forgetUser(auth.user.id);
         return c.body(null, 204);
       },
     );
