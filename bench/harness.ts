@@ -153,7 +153,7 @@ export async function consoleMix(url: string, s: Session): Promise<MixEntry[]> {
   const cy = (y0 + y1) / 2;
   return [
     { name: 'grids', weight: 12, request: () => ({ path: '/api/grids' }) },
-    { name: 'stats/grids', weight: 12, request: (i) => ({ path: `/api/stats/grids?${win(i)}` }) },
+    { name: 'stats/grids', weight: 12, request: (i) => ({ path: `/api/stats/grids?format=columns&${win(i)}` }) },
     { name: 'stats/subdistrict', weight: 8, request: (i) => ({ path: `/api/stats/subdistrict?${win(i)}` }) },
     { name: 'stats/trend', weight: 4, request: () => ({ path: '/api/stats/trend?days=30' }) },
     { name: 'heat/h3', weight: 18, request: (i) => ({ path: `/api/heat/h3?bbox=${view(i)}&res=${8 + (i % 2)}&${win(i)}` }) },
