@@ -46,7 +46,7 @@ async function getJson<T = { rows: { addresses: number; registered: number }[] }
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 /** Walks (15 s, ≈ 20 m) and drives (10 s, ≈ 110 m) inside the grids' extent, one day per run. */
-function generateFixes(devices: number[], extent: number[], startMs: number, n: number, seed: number): GpsFix[] {
+export function generateFixes(devices: number[], extent: number[], startMs: number, n: number, seed: number): GpsFix[] {
   let s = seed;
   const rnd = () => ((s = (s * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
   const [x0, y0, x1, y1] = extent as [number, number, number, number];
@@ -72,7 +72,7 @@ function generateFixes(devices: number[], extent: number[], startMs: number, n: 
 }
 
 /** The same rows, as text, COPYed into a table with no index, key or constraint. */
-async function plainCopy(sql: Sql, fixes: readonly GpsFix[]): Promise<void> {
+export async function plainCopy(sql: Sql, fixes: readonly GpsFix[]): Promise<void> {
   function* chunks(): Generator<string> {
     let buf = '';
     for (const f of fixes) {
@@ -216,7 +216,7 @@ export async function benchKpi(ctx: BenchContext | (Omit<BenchContext, 'runs'> &
  * Removes the bench's fixes and everything derived from them (patrol_apply recomputes the cells
  * they touched); run before too, in case an earlier run was interrupted.
  */
-async function cleanUp(sql: Sql, devices: number[]): Promise<void> {
+export async function cleanUp(sql: Sql, devices: number[]): Promise<void> {
   await sql`DROP TABLE IF EXISTS bench_plain_fix`;
   await sql.begin(async (tx) => {
     await applyDerived(tx, new Derived(), devices.map((device) => ({ device, fromDay: ALL_DAYS })));
