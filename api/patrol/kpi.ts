@@ -121,6 +121,11 @@ export type Level = 'grid' | 'community' | 'subdistrict';
 /** Up to this many grids are computed directly; more are read from the kept window (migration 00014). */
 export const DIRECT_KPI_GRIDS = 50;
 
+/** Applies pending marks and makes sure the window is kept (filled the first time), before reading it. */
+async function keepWindow(db: Db, w: StatsWindow): Promise<void> {
+  await db`SELECT kpi_window_refresh(true), kpi_window_ensure(${w.from}::date, ${w.to}::date)`;
+}
+
 /**
  * The grids' KPI counts for a window. A few grids (a drill-down, a trend) are computed directly
  * from the daily aggregates; a whole jurisdiction reads the window's kept per-grid facts, filled on
@@ -129,7 +134,7 @@ export const DIRECT_KPI_GRIDS = 50;
  */
 export async function gridKpis(db: Db, queries: QueryCatalog, w: StatsWindow, only: number[] | null): Promise<GridDbRow[]> {
   if (only !== null && only.length <= DIRECT_KPI_GRIDS) return queries.run<GridDbRow>(db, 'stats_kpi', [w.from, w.to, w.as_of, only, false]);
-  await db`SELECT kpi_window_refresh(true), kpi_window_ensure(${w.from}::date, ${w.to}::date)`;
+  await keepWindow(db, w);
   return queries.run<GridDbRow>(db, 'stats_kpi', [w.from, w.to, w.as_of, only, true]);
 }
 
@@ -164,7 +169,7 @@ export function columnsOfRows(rows: readonly object[]): KpiColumns {
 }
 
 async function keptGridKpiText(db: Db, queries: QueryCatalog, w: StatsWindow, only: number[] | null, select: string): Promise<string> {
-  await db`SELECT kpi_window_refresh(true), kpi_window_ensure(${w.from}::date, ${w.to}::date)`;
+  await keepWindow(db, w);
   const text = `SELECT (${select})::text AS body FROM (${queries.get('stats_kpi').text}) k`;
   const [row] = await db.unsafe<{ body: string }[]>(text, [w.from, w.to, w.as_of, only, true] as never[], { prepare: true });
   return row!.body;
