@@ -28,6 +28,7 @@ import { communitiesResource } from './routes/communities.ts';
 import { gridsResource } from './routes/grids.ts';
 import { healthResource, readyResource } from './routes/health.ts';
 import type { RequestLog } from './http/log.ts';
+import { AnswerCache, type AnswerCacheOptions } from './http/answer-cache.ts';
 import { ConnectionGate, DEFAULT_LOAD_LIMITS, InFlightLimit, type LoadLimits } from './http/backpressure.ts';
 import { MAX_UPLOAD_BYTES } from './routes/imports.ts';
 import { MAX_JSON_BODY_BYTES } from './http/resource.ts';
@@ -53,6 +54,7 @@ export interface App {
   deps: Deps;
   /** Every API route, as documented; tests iterate over it so no route escapes them. */
   routes: RouteSpec[];
+  answers?: AnswerCache;
 }
 
 export interface AppOptions {
@@ -69,6 +71,11 @@ export interface AppOptions {
   feed?: FeedHub;
   /** In-flight and pool-queue bounds; defaults in DEFAULT_LOAD_LIMITS. */
   limits?: Partial<LoadLimits>;
+  /**
+   * Keep answers of cacheable aggregate routes for a few seconds per caller (the server turns this
+   * on; without it every request runs its query, which tests that write with SQL rely on).
+   */
+  answerCache?: AnswerCacheOptions;
 }
 
 function tooLarge(limit: number) {
@@ -95,7 +102,8 @@ export function createApp(opts: AppOptions): App {
   const limits = { ...DEFAULT_LOAD_LIMITS, ...opts.limits };
   const gate = new ConnectionGate(limits.dbActive, limits.dbQueue, limits.dbQueueTimeoutMs);
   const sessions = new SessionCache(authConfig.sessionCacheMs);
-  const guard = createGuard({ sql: opts.sql, queries: opts.queries, clock, authConfig, gate });
+  const answers = opts.answerCache ? new AnswerCache(opts.answerCache) : undefined;
+  const guard = createGuard({ sql: opts.sql, queries: opts.queries, clock, authConfig, gate, ...(answers ? { answers } : {}) });
   const feed = opts.feed ?? new FeedHub((after) =>
     opts.queries.run<FeedMessage>(opts.sql, 'feed_publish', [after.toString()]).then((rows) =>
       rows.map((r) => ({ ...r, at: new Date(r.at as unknown as string).toISOString() }))));
@@ -177,5 +185,5 @@ export function createApp(opts: AppOptions): App {
   });
   app.onError((err, c) => errorResponse(c, err, opts.log));
 
-  return { app, routes, feed, deps };
+  return { app, routes, feed, deps, ...(answers ? { answers } : {}) };
 }

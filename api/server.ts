@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { answerCacheFromEnv } from './http/answer-cache.ts';
 import { createApp } from './app.ts';
 import { openDatabase, type Database } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
@@ -66,8 +67,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const queries = new QueryCatalog();
-  const { app: api, feed } = createApp({ sql: database.sql, queries, database, requestLog: opts.requestLog ?? jsonLogger(), limits });
-  const scheduler = startOverdueScheduler({ sql: database.sql, queries, clock: systemClock, feed, log });
+  const { app: api, feed, answers } = createApp({ sql: database.sql, queries, database, requestLog: opts.requestLog ?? jsonLogger(), limits, answerCache: answerCacheFromEnv() });
+  const scheduler = startOverdueScheduler({ sql: database.sql, queries, clock: systemClock, feed, log, onEventsChanged: () => answers?.invalidate(['events']) });
   const app = new Hono();
   let draining = false;
   // While shutting down, a request arriving on a kept-alive connection is refused (the client

@@ -9,6 +9,7 @@ import { SESSION_COOKIE, lookupSession, lookupToken, type SessionCache } from '.
 import { isAggregateOnly, type Access, type AuthConfig, type Clock, type SessionUser } from './types.ts';
 import type { Db } from '../db/types.ts';
 import type { ConnectionGate } from '../http/backpressure.ts';
+import { storedAnswer, type AnswerCache } from '../http/answer-cache.ts';
 import { inRequestTransaction, ownerInScope, ownerOf, ownerWithin, type Owner } from '../db/owner.ts';
 
 export interface GuardDeps {
@@ -20,6 +21,8 @@ export interface GuardDeps {
   gate?: ConnectionGate;
   /** Validated sessions kept for a few seconds (none: every request reads its session). */
   sessions?: SessionCache;
+  /** Answers of cacheable GET routes kept per caller (none: every request runs its query). */
+  answers?: AnswerCache;
 }
 
 const ungated = <T>(fn: () => Promise<T>) => fn();
@@ -127,6 +130,22 @@ export function createGuard(deps: GuardDeps): Guard {
      * what the database would not.
      */
     async run(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>, opts?: Parameters<Guard['run']>[4]): Promise<Response> {
+      if (method === 'get' || !deps.answers) return guard.runChecked(c, access, method, fn, opts);
+      // A write that reached its handler makes kept answers stale once it is over, committed or
+      // not (a failure at COMMIT leaves its outcome unknown): the next reader computes afresh.
+      let ran = false;
+      const tracked = (db: Db) => {
+        ran = true;
+        return fn(db);
+      };
+      try {
+        return await guard.runChecked(c, access, method, tracked, opts);
+      } finally {
+        if (ran) deps.answers.invalidate(opts?.invalidates ?? 'all');
+      }
+    },
+
+    async runChecked(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>, opts?: Parameters<Guard['run']>[4]): Promise<Response> {
       const auth = c.get('auth');
       if (auth?.kind !== 'user' || !auth.cached) return guard.runOnce(c, access, method, fn, opts);
       let started = false;
@@ -195,18 +214,39 @@ export function createGuard(deps: GuardDeps): Guard {
         throw new ApiError(403, 'forbidden', '当前角色无权访问 / your role may not use this', { required: access.roles, roles: user.roles });
       }
       if (user.roles.length === 0) throw new ApiError(403, 'no_assignment', '当前没有有效的岗位分配 / you have no assignment in force today');
-      const release = opts?.limit?.enter();
-      try {
-        // Everything the handler reads or writes happens as a scoped database role inside one
-        // transaction: row-level security limits it to the user's grids, and an error rolls it all back.
-        // Owner-side upkeep (bringing derived tables up to date) runs before the scoped transaction
-        // opens: on the embedded database nothing else can run while it is open.
-        // A stream's handler returns at once and gates its own queries; an import holds its
-        // connection for the whole import, so it holds a slot as long.
-        if (access.stream || access.ownTransaction) {
+      // Everything the handler reads or writes happens as a scoped database role inside one
+      // transaction: row-level security limits it to the user's grids, and an error rolls it all back.
+      // Owner-side upkeep (bringing derived tables up to date) runs before the scoped transaction
+      // opens: on the embedded database nothing else can run while it is open.
+      // A stream's handler returns at once and gates its own queries; an import holds its
+      // connection for the whole import, so it holds a slot as long.
+      if (access.stream || access.ownTransaction) {
+        const release = opts?.limit?.enter();
+        try {
           if (opts?.prepare) await gated(opts.prepare);
           return access.stream ? await unscoped() : await gated(unscoped);
+        } finally {
+          release?.();
         }
+      }
+      if (opts?.cache && method === 'get' && deps.answers) {
+        // Keyed by the caller and the roles in force, so an answer never crosses jurisdictions.
+        const url = new URL(c.req.url);
+        const key = `${user.id}|${user.roles.join(',')}|${url.pathname}${url.search}`;
+        const { answer, outcome, ageMs } = await deps.answers.answer(key, opts.cache, async () =>
+          storedAnswer(await guard.runScopedRequest(c, user, auth.cached === true, fn, opts)));
+        return c.body(answer.body, answer.status as 200, {
+          ...Object.fromEntries(answer.headers), 'x-cache': outcome, age: String(Math.floor(ageMs / 1000)),
+        });
+      }
+      return guard.runScopedRequest(c, user, auth.cached === true, fn, opts);
+    },
+
+    /** The request's upkeep and its scoped transaction, under the route's in-flight limit. */
+    async runScopedRequest(c: Context<AppEnv>, user: SessionUser, cachedSession: boolean, fn: (db: Db) => Promise<Response>, opts?: Parameters<Guard['run']>[4]): Promise<Response> {
+      const route = `${c.req.method} ${c.req.routePath}`;
+      const release = opts?.limit?.enter();
+      try {
         const afterCommit: (() => void)[] = [];
         c.set('afterCommit', afterCommit);
         // The upkeep and then the transaction under one pool slot: each uses one connection and
@@ -217,7 +257,7 @@ export function createGuard(deps: GuardDeps): Guard {
           return inRequestTransaction(route, () => runScoped(deps.sql, user, c.get('clientIp'), (tx, owner) => {
             c.set('owner', owner);
             return fn(tx);
-          }, opts?.statementTimeoutMs, { checkRoles: auth.cached === true }));
+          }, opts?.statementTimeoutMs, { checkRoles: cachedSession }));
         });
         for (const f of afterCommit) f();
         return response;

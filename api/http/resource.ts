@@ -5,6 +5,7 @@ import type { Access } from '../auth/types.ts';
 import type { AppEnv } from './env.ts';
 import { ApiError } from './errors.ts';
 import type { InFlightLimit } from './backpressure.ts';
+import type { CachePolicy, Invalidation } from './answer-cache.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -27,6 +28,8 @@ export interface RouteSpec {
   responses: Record<number, ResponseSpec>;
   /** How long one SQL statement of this route may run (see STATEMENT_TIMEOUT_MS). */
   timeout: TimeoutClass;
+  /** Answers kept per caller for a few seconds (see AnswerCache). */
+  cache?: CachePolicy;
 }
 
 /**
@@ -55,6 +58,10 @@ export interface GuardOptions {
   prepare?: () => Promise<void>;
   /** Bounded in-flight count for this route (429 with Retry-After beyond it), taken after the access check. */
   limit?: InFlightLimit;
+  /** A GET whose answers may be kept for a few seconds per caller (see AnswerCache). */
+  cache?: CachePolicy;
+  /** What a write makes stale in the answer cache once it has run (default: everything). */
+  invalidates?: Invalidation;
 }
 
 /** Checks a route's access rule and runs the request with the right database handle. */
@@ -182,7 +189,11 @@ export class Resource {
       /** Brings derived tables up to date as the owner before the request's transaction (e.g. heat cells, KPIs). */
       prepare?: () => Promise<void>;
       /** Back-pressure: at most this many requests of the route at once (see InFlightLimit). */
-      limit?: InFlightLimit },
+      limit?: InFlightLimit;
+      /** Answers kept for a few seconds per caller (aggregates read by every console; see AnswerCache). */
+      cache?: CachePolicy;
+      /** A write that makes only some kept answers stale (default: all of them). */
+      invalidates?: Invalidation },
     handler: Handler<P, Q, B>,
   ): this {
     const fullPath = (this.base + (spec.path === '/' ? '' : spec.path)) || '/';
@@ -191,6 +202,7 @@ export class Resource {
     if (spec.params) entry.params = spec.params;
     if (spec.query) entry.query = spec.query;
     if (spec.body) entry.body = spec.body;
+    if (spec.cache) entry.cache = spec.cache;
     this.routes.push(entry);
     // Access is decided before any input is read, so an anonymous caller learns nothing from validation.
     this.router.on(spec.method.toUpperCase(), spec.path, (c) =>
@@ -201,7 +213,8 @@ export class Resource {
           body: spec.body ? parseOrThrow(spec.body, await readJson(c), 'body') : undefined,
         } as Input<P, Q, B>;
         return handler(c, input, db);
-      }, { statementTimeoutMs: STATEMENT_TIMEOUT_MS[timeout], ...(spec.prepare ? { prepare: spec.prepare } : {}), ...(spec.limit ? { limit: spec.limit } : {}) }),
+      }, { statementTimeoutMs: STATEMENT_TIMEOUT_MS[timeout], ...(spec.prepare ? { prepare: spec.prepare } : {}), ...(spec.limit ? { limit: spec.limit } : {}),
+        ...(spec.cache ? { cache: spec.cache } : {}), ...(spec.invalidates ? { invalidates: spec.invalidates } : {}) }),
     );
     return this;
   }

@@ -1,3 +1,4 @@
+import { EVENT_LIST, EVENT_WRITE } from '../http/answer-cache.ts';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { runScoped } from '../auth/guard.ts';
@@ -112,7 +113,7 @@ export function eventsResource(deps: Deps): Resource {
     .route(
       {
         // Aggregate-only roles see events as heat, statistics and the redacted feed, never as rows.
-        method: 'get', path: '/', summary: '事件列表 / events filtered by time, type, subtype, severity, state, grid or community; newest first, paged by cursor', access: { kind: 'session', roles: REPORTERS }, query: listQuery,
+        method: 'get', path: '/', cache: EVENT_LIST, summary: '事件列表 / events filtered by time, type, subtype, severity, state, grid or community; newest first, paged by cursor', access: { kind: 'session', roles: REPORTERS }, query: listQuery,
         responses: { 200: { description: 'events' }, 400: invalidInputResponse },
       },
       async (c, { query: q }, db) => {
@@ -142,7 +143,7 @@ export function eventsResource(deps: Deps): Resource {
     )
     .route(
       {
-        method: 'post', path: '/', summary: '事件上报 / report an event; the grid, grid leader and police come from the location',
+        method: 'post', path: '/', invalidates: EVENT_WRITE, summary: '事件上报 / report an event; the grid, grid leader and police come from the location',
         access: { kind: 'session', roles: REPORTERS }, body: createBody, limit: deps.limits.events,
         responses: {
           201: { description: 'recorded; also the answer to a retry with the same client_id and payload (header Idempotent-Replayed: true)' },
@@ -162,7 +163,7 @@ export function eventsResource(deps: Deps): Resource {
     )
     .route(
       {
-        method: 'post', path: '/:id/transitions', summary: '事件流转 / move an event through the closed loop (optimistic concurrency)',
+        method: 'post', path: '/:id/transitions', invalidates: EVENT_WRITE, summary: '事件流转 / move an event through the closed loop (optimistic concurrency)',
         access: { kind: 'session', roles: REPORTERS }, params: idParam, body: transitionBody,
         responses: { 200: { description: 'new state and version' }, 400: invalidInputResponse, 404: { description: 'not found' }, 409: { description: 'version conflict or illegal transition' } },
       },
@@ -174,7 +175,7 @@ export function eventsResource(deps: Deps): Resource {
     )
     .route(
       {
-        method: 'post', path: '/:id/mediation', summary: '启动调解（网格长即时调解或“1+1+N”联调）/ start mediation of a dispute',
+        method: 'post', path: '/:id/mediation', invalidates: EVENT_WRITE, summary: '启动调解（网格长即时调解或“1+1+N”联调）/ start mediation of a dispute',
         access: { kind: 'session', roles: MEDIATORS }, params: idParam, body: mediationBody,
         responses: { 201: { description: 'started' }, 400: invalidInputResponse, 422: { description: 'not a dispute, or an incomplete 1+1+N panel' } },
       },
@@ -182,7 +183,7 @@ export function eventsResource(deps: Deps): Resource {
     )
     .route(
       {
-        method: 'post', path: '/:id/mediation/sessions', summary: '记录调解会商 / record a mediation session',
+        method: 'post', path: '/:id/mediation/sessions', invalidates: EVENT_WRITE, summary: '记录调解会商 / record a mediation session',
         access: { kind: 'session', roles: MEDIATORS }, params: idParam, body: sessionBody,
         responses: { 201: { description: 'recorded' }, 400: invalidInputResponse, 404: { description: 'no mediation' } },
       },
@@ -190,7 +191,7 @@ export function eventsResource(deps: Deps): Resource {
     )
     .route(
       {
-        method: 'post', path: '/:id/mediation/outcome', summary: '调解结果：成功则办结待核，失败则升级 / end mediation: success resolves, failure escalates',
+        method: 'post', path: '/:id/mediation/outcome', invalidates: EVENT_WRITE, summary: '调解结果：成功则办结待核，失败则升级 / end mediation: success resolves, failure escalates',
         access: { kind: 'session', roles: MEDIATORS }, params: idParam, body: outcomeBody,
         responses: { 200: { description: 'new state and version' }, 400: invalidInputResponse, 409: { description: 'conflict' } },
       },
@@ -202,7 +203,7 @@ export function eventsResource(deps: Deps): Resource {
     )
     .route(
       {
-        method: 'post', path: '/:id/hazard', summary: '风险隐患分类并分派主管部门（预警）/ classify a hazard and dispatch it with a warning',
+        method: 'post', path: '/:id/hazard', invalidates: EVENT_WRITE, summary: '风险隐患分类并分派主管部门（预警）/ classify a hazard and dispatch it with a warning',
         access: { kind: 'session', roles: ['command', 'station_chief', 'police'] }, params: idParam, body: dispatchBody,
         responses: { 201: { description: 'dispatched' }, 400: invalidInputResponse, 409: { description: 'conflict' }, 422: { description: 'not a hazard' } },
       },
@@ -214,7 +215,7 @@ export function eventsResource(deps: Deps): Resource {
     )
     .route(
       {
-        method: 'post', path: '/:id/hazard/followups', summary: '隐患跟踪回访；消除后办结待核 / follow up a hazard until removed',
+        method: 'post', path: '/:id/hazard/followups', invalidates: EVENT_WRITE, summary: '隐患跟踪回访；消除后办结待核 / follow up a hazard until removed',
         access: { kind: 'session', roles: REPORTERS }, params: idParam, body: followupBody,
         responses: { 200: { description: 'recorded' }, 400: invalidInputResponse, 409: { description: 'conflict' } },
       },
@@ -232,7 +233,7 @@ export function supportResource(deps: Deps): Resource {
   return new Resource('/api/support-requests', 'events', deps.guard)
     .route(
       {
-        method: 'post', path: '/', summary: '网格长向民辅警发起支援请求 / ask the police for support',
+        method: 'post', path: '/', invalidates: EVENT_WRITE, summary: '网格长向民辅警发起支援请求 / ask the police for support',
         access: { kind: 'session', roles: ['grid_leader', 'grid_worker', 'station_chief', 'command'] }, body: supportBody,
         responses: { 201: { description: 'requested' }, 400: invalidInputResponse },
       },
@@ -244,7 +245,7 @@ export function supportResource(deps: Deps): Resource {
     )
     .route(
       {
-        method: 'post', path: '/:id/steps', summary: '支援响应：确认、到场、完成 / acknowledge, arrive, done',
+        method: 'post', path: '/:id/steps', invalidates: EVENT_WRITE, summary: '支援响应：确认、到场、完成 / acknowledge, arrive, done',
         access: { kind: 'session', roles: ['police', 'aux_police', 'command', 'station_chief'] }, params: idParam,
         body: z.object({ step: z.enum(['acknowledge', 'arrive', 'done']) }).strict(),
         responses: { 200: { description: 'updated' }, 400: invalidInputResponse, 409: { description: 'illegal step' } },

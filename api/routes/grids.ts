@@ -1,3 +1,4 @@
+import { AGGREGATE } from '../http/answer-cache.ts';
 import { z } from 'zod';
 import { CASE_ROLES } from '../auth/types.ts';
 import type { Deps } from '../deps.ts';
@@ -29,6 +30,7 @@ export function gridsResource(deps: Deps): Resource {
       {
         method: 'get',
         path: '/',
+        cache: AGGREGATE,
         summary: '网格 / grids as GeoJSON',
         access: { kind: 'session', roles: 'any' },
         query: listQuery,

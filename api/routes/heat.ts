@@ -1,3 +1,4 @@
+import { AGGREGATE } from '../http/answer-cache.ts';
 import { z } from 'zod';
 import { fillPendingCells } from '../analytics/cells.ts';
 import { AGGREGATE_ACCESS, dateParam, eventFilter, eventFilterShape, loadSettings, positiveId, resParam, subtypesParam, typesParam, windowOrThrow } from '../analytics/params.ts';
@@ -102,6 +103,7 @@ export function heatResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Res
         access: AGGREGATE_ACCESS,
         prepare: () => fillPendingCells(sql, queries).then(() => undefined),
         path: '/h3',
+        cache: AGGREGATE,
         summary: '事件热力（H3 六边形）/ event counts per H3 cell in a bbox, window and filters',
         query: h3Query,
         responses: { 200: { description: 'cells with counts, most events first', schema: h3Body }, 400: invalidInputResponse },
@@ -132,6 +134,7 @@ export function heatResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Res
         method: 'get',
         access: AGGREGATE_ACCESS,
         path: '/matrix',
+        cache: AGGREGATE,
         summary: '时段分布（星期 × 小时）/ 7 × 24 matrix of events by local weekday and hour for an area',
         query: matrixQuery,
         responses: { 200: { description: 'weekday × hour counts', schema: matrixBody }, 400: invalidInputResponse },
@@ -161,6 +164,7 @@ export function heatResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Res
         access: AGGREGATE_ACCESS,
         prepare: () => fillPendingCells(sql, queries).then(() => undefined),
         path: '/compare',
+        cache: AGGREGATE,
         summary: '两期对比（差值与比值）/ per cell or grid: counts in window A and baseline B, difference and rate ratio',
         query: compareQuery,
         responses: { 200: { description: 'largest changes first', schema: compareBody }, 400: invalidInputResponse },

@@ -1,3 +1,4 @@
+import { AGGREGATE } from '../http/answer-cache.ts';
 import { z } from 'zod';
 import { fillPendingCells } from '../analytics/cells.ts';
 import { AGGREGATE_ACCESS, dateParam, eventFilter, eventFilterShape, loadSettings, windowOrThrow } from '../analytics/params.ts';
@@ -49,6 +50,7 @@ export function eventHistogramResource(deps: Pick<Deps, 'sql' | 'queries' | 'gua
       access: AGGREGATE_ACCESS,
       prepare: () => fillPendingCells(sql, queries).then(() => undefined),
       path: '/event-histogram',
+      cache: AGGREGATE,
       summary: '事件日分布与类型构成 / events per local day and per type/subtype in a window, optionally in a bbox',
       query: histogramQuery,
       responses: { 200: { description: 'daily counts and type breakdown', schema: histogramBody }, 400: invalidInputResponse },
@@ -97,6 +99,7 @@ export function incidentPointsResource(deps: Pick<Deps, 'sql' | 'queries' | 'gua
       access: AGGREGATE_ACCESS,
       prepare: () => fillPendingCells(sql, queries).then(() => undefined),
       path: '/points',
+      cache: AGGREGATE,
       summary: '事件点位（列式）/ event locations in a bbox, window and filters, columnar, newest first, without identities',
       query: pointsQuery,
       responses: { 200: { description: 'columnar points', schema: pointsBody }, 400: invalidInputResponse },

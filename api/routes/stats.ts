@@ -1,3 +1,4 @@
+import { AGGREGATE } from '../http/answer-cache.ts';
 import { z } from 'zod';
 import { CASE_ROLES, type Access } from '../auth/types.ts';
 import type { Db } from '../db/types.ts';
@@ -132,6 +133,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       {
         method: 'get',
         path: '/grids',
+        cache: AGGREGATE,
         summary: '网格考核指标 / KPI table of every grid for a window',
         access: AGGREGATES,
         prepare,
@@ -159,6 +161,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       {
         method: 'get',
         path: '/communities',
+        cache: AGGREGATE,
         summary: '社区（村）考核指标 / KPIs rolled up per community',
         access: AGGREGATES,
         prepare,
@@ -174,6 +177,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       {
         method: 'get',
         path: '/subdistrict',
+        cache: AGGREGATE,
         summary: '街道考核指标 / KPIs rolled up to the sub-district, with events by type',
         access: AGGREGATES,
         prepare,
@@ -197,6 +201,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       {
         method: 'get',
         path: '/trend',
+        cache: AGGREGATE,
         summary: '指标趋势（大屏）/ daily sub-district series: events, trailing 7-day closure rate, visit coverage, patrol coverage; events by type and by hour',
         access: AGGREGATES,
         prepare,
@@ -257,6 +262,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       {
         method: 'get',
         path: '/grids/:id',
+        cache: AGGREGATE,
         summary: '单个网格考核指标与明细 / one grid: KPIs, events by type and the lists behind each number',
         access: DRILL_DOWN,
         prepare,
@@ -319,6 +325,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       {
         method: 'get',
         path: '/grids/:id/trend',
+        cache: AGGREGATE,
         summary: '网格指标趋势 / one grid\'s rates month by month (the current month up to today)',
         access: AGGREGATES,
         prepare,
@@ -411,6 +418,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       {
         method: 'get',
         path: '/patrol-coverage',
+        cache: AGGREGATE,
         summary: '巡逻覆盖率 / patrol coverage of a grid: H3 cells (fast), buffered area (exact=1), key locations',
         access: AGGREGATES,
         prepare,

@@ -1,0 +1,199 @@
+/**
+ * Answers of aggregate GET routes (KPI tables, heat, histograms, the event list) kept for a few
+ * seconds per caller, so a wall of consoles asking the same questions costs one database query per
+ * question and period instead of one per screen.
+ *
+ * Rules (README, "Answer cache"):
+ * - The key is the caller (user id and roles in force) and the request's path and query, so no
+ *   answer ever crosses from one jurisdiction to another.
+ * - An answer is fresh for `ttlMs`; until `staleMs` more it is still given while one request
+ *   computes its successor (stale-while-revalidate), so an expiring KPI table never makes a queue.
+ * - A write through this server bumps a generation after it commits: every write bumps `all`, which
+ *   every answer depends on, except the high-rate ones that name narrower domains (an event report
+ *   bumps only `events`). An answer computed from a snapshot older than a bump is never given.
+ *   Writes that bypass the server (the CLI importers, psql) show within `ttlMs + staleMs`.
+ * - Concurrent misses of one key share one computation.
+ * - Bounded: entries over `maxEntryBytes` are not kept; the oldest go when `maxBytes` is exceeded.
+ */
+
+export type CacheDomain = 'events';
+/** What a write makes stale: everything, or only answers that depend on the named domains. */
+export type Invalidation = 'all' | readonly CacheDomain[];
+
+export interface CachePolicy {
+  /** Domains besides `all` whose writes make this route's answers stale at once. */
+  dependsOn?: readonly CacheDomain[];
+}
+
+export interface StoredAnswer {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array<ArrayBuffer>;
+}
+
+interface Entry {
+  answer: StoredAnswer;
+  at: number;
+  generations: number[];
+}
+
+export interface AnswerCacheOptions {
+  ttlMs: number;
+  staleMs: number;
+  maxBytes: number;
+  maxEntryBytes: number;
+  now?: () => number;
+}
+
+export const DEFAULT_ANSWER_CACHE: AnswerCacheOptions = { ttlMs: 5_000, staleMs: 10_000, maxBytes: 64 * 1024 * 1024, maxEntryBytes: 8 * 1024 * 1024 };
+
+/** Headers that belong to one request, never to a kept answer. */
+const PER_REQUEST_HEADERS = new Set(['x-request-id', 'set-cookie', 'date', 'content-length', 'x-cache', 'age']);
+
+export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'shared' | 'bypass';
+
+export class AnswerCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inFlight = new Map<string, Promise<Entry | null>>();
+  private readonly generation = new Map<'all' | CacheDomain, number>([['all', 0], ['events', 0]]);
+  private bytes = 0;
+  private readonly now: () => number;
+  readonly counts: Record<CacheOutcome, number> = { hit: 0, stale: 0, miss: 0, shared: 0, bypass: 0 };
+
+  constructor(readonly options: AnswerCacheOptions = DEFAULT_ANSWER_CACHE) {
+    for (const k of ['ttlMs', 'staleMs', 'maxBytes', 'maxEntryBytes'] as const) {
+      if (!Number.isFinite(options[k]) || options[k] < 0) throw new Error(`AnswerCache: ${k} must be a non-negative number, got ${options[k]}`);
+    }
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  /** Called after a write commits (or fails in an unknown state). */
+  invalidate(what: Invalidation): void {
+    const domains = what === 'all' ? (['all'] as const) : what;
+    for (const d of domains) this.generation.set(d, this.generation.get(d)! + 1);
+    if (what === 'all') this.clear();
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  private generationsOf(policy: CachePolicy): number[] {
+    return [this.generation.get('all')!, ...(policy.dependsOn ?? []).map((d) => this.generation.get(d)!)];
+  }
+
+  private current(entry: Entry, policy: CachePolicy): boolean {
+    const now = this.generationsOf(policy);
+    return entry.generations.length === now.length && entry.generations.every((g, i) => g === now[i]);
+  }
+
+  /**
+   * The answer for `key`: kept, shared with a computation in flight, or computed by `compute`.
+   * Only 200 answers are kept; anything else goes to its own caller alone.
+   */
+  async answer(key: string, policy: CachePolicy, compute: () => Promise<StoredAnswer>): Promise<{ answer: StoredAnswer; outcome: CacheOutcome; ageMs: number }> {
+    if (this.options.ttlMs === 0) {
+      this.counts.bypass++;
+      return { answer: await compute(), outcome: 'bypass', ageMs: 0 };
+    }
+    const entry = this.entries.get(key);
+    const now = this.now();
+    if (entry && this.current(entry, policy)) {
+      const age = now - entry.at;
+      if (age <= this.options.ttlMs) {
+        this.counts.hit++;
+        this.touch(key, entry);
+        return { answer: entry.answer, outcome: 'hit', ageMs: age };
+      }
+      if (age <= this.options.ttlMs + this.options.staleMs) {
+        if (!this.inFlight.has(key)) void this.computeShared(key, policy, compute).catch(() => undefined);
+        this.counts.stale++;
+        return { answer: entry.answer, outcome: 'stale', ageMs: age };
+      }
+    }
+    const pending = this.inFlight.get(key);
+    if (pending) {
+      const shared = await pending.catch(() => null);
+      if (shared && this.current(shared, policy)) {
+        this.counts.shared++;
+        return { answer: shared.answer, outcome: 'shared', ageMs: this.now() - shared.at };
+      }
+    }
+    this.counts.miss++;
+    let mine: StoredAnswer | undefined;
+    const kept = await this.computeShared(key, policy, async () => (mine = await compute()));
+    return { answer: kept?.answer ?? mine!, outcome: 'miss', ageMs: 0 };
+  }
+
+  private computeShared(key: string, policy: CachePolicy, compute: () => Promise<StoredAnswer>): Promise<Entry | null> {
+    // Generations and time are taken before the computation opens its snapshot: a write committed
+    // after that bumps them, so this answer is then already stale when it is stored.
+    const generations = this.generationsOf(policy);
+    const at = this.now();
+    const run = (async () => {
+      try {
+        const answer = await compute();
+        if (answer.status !== 200 || answer.body.byteLength > this.options.maxEntryBytes) return null;
+        const entry: Entry = { answer, at, generations };
+        if (this.current(entry, policy)) this.store(key, entry);
+        return entry;
+      } finally {
+        this.inFlight.delete(key);
+      }
+    })();
+    this.inFlight.set(key, run);
+    return run;
+  }
+
+  private touch(key: string, entry: Entry): void {
+    // Map order is insertion order: re-inserting makes it the most recently used.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  private store(key: string, entry: Entry): void {
+    const old = this.entries.get(key);
+    if (old) this.bytes -= old.answer.body.byteLength;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    this.bytes += entry.answer.body.byteLength;
+    for (const [k, e] of this.entries) {
+      if (this.bytes <= this.options.maxBytes) break;
+      this.entries.delete(k);
+      this.bytes -= e.answer.body.byteLength;
+    }
+  }
+}
+
+/** A Response read into a StoredAnswer (its body consumed). */
+export async function storedAnswer(res: Response): Promise<StoredAnswer> {
+  const headers: [string, string][] = [];
+  res.headers.forEach((v, k) => {
+    if (!PER_REQUEST_HEADERS.has(k)) headers.push([k, v]);
+  });
+  return { status: res.status, headers, body: new Uint8Array(await res.arrayBuffer()) };
+}
+
+export function answerCacheFromEnv(env: NodeJS.ProcessEnv = process.env): AnswerCacheOptions {
+  const v = env.ANSWER_CACHE_MS;
+  if (v === undefined || v === '') return DEFAULT_ANSWER_CACHE;
+  const ttlMs = Number(v);
+  if (!Number.isInteger(ttlMs) || ttlMs < 0) throw new Error(`ANSWER_CACHE_MS must be a non-negative integer, got "${v}"`);
+  return { ...DEFAULT_ANSWER_CACHE, ttlMs, staleMs: 2 * ttlMs };
+}
+
+/** Statistics, heat and hot spots: stale at once after a general write, within ttl+stale after a report. */
+export const AGGREGATE: CachePolicy = {};
+/** Lists of events: stale at once after any event write through this server. */
+export const EVENT_LIST: CachePolicy = { dependsOn: ['events'] };
+/** Writes of the event loop (reports, transitions, support): they make only event lists stale at once. */
+export const EVENT_WRITE: Invalidation = ['events'];
