@@ -59,32 +59,44 @@ export async function startServerProcess(opts: { port: number; dbName: string; d
   // BENCH_SERVER_NODE_ARGS: extra flags for the server's node only (e.g. --cpu-prof --cpu-prof-dir=DIR),
   // which NODE_OPTIONS cannot carry.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', repoPath('api', 'main.ts')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(opts.port), HOST: '127.0.0.1', SEED_DEMO: created ? '1' : '0', BUILD_WEB: '0', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let tail = '';
-  const notes: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (b: Buffer) => {
-      const s = b.toString();
-      // Request lines are JSON; keep only the server's own messages.
-      for (const line of s.split('\n')) if (line && !line.startsWith('{')) {
-        if (/seeding demo|schema at|demo world seeded|console ready|shutting down|stopped/.test(line)) opts.say(`server: ${line.replace(/^\[[^\]]+\] /, '')}`);
-        else if (notes.length < 200) notes.push(line);
-      } else if (line && /"ms":\d{4,}/.test(line) && Number(/"ms":(\d+)/.exec(line)![1]) > 5000 && notes.length < 200) notes.push(line);
-      if (s.includes('console ready')) resolve();
+  const launch = async (seed: boolean) => {
+    const child = spawn(process.execPath, [...(seed ? [] : nodeArgs), '--import', 'tsx', repoPath('api', 'main.ts')], {
+      env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(opts.port), HOST: '127.0.0.1', SEED_DEMO: seed ? '1' : '0', BUILD_WEB: '0', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stderr!.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-4000)));
-    void exited.then((code) => reject(new Error(`server exited with ${code} before it was ready:\n${tail}`)));
-  });
+    let tail = '';
+    const notes: string[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (b: Buffer) => {
+        const s = b.toString();
+        // Request lines are JSON; keep only the server's own messages.
+        for (const line of s.split('\n')) if (line && !line.startsWith('{')) {
+          if (/seeding demo|schema at|demo world seeded|console ready|shutting down|stopped/.test(line)) opts.say(`server: ${line.replace(/^\[[^\]]+\] /, '')}`);
+          else if (notes.length < 200) notes.push(line);
+        } else if (line && /"ms":\d{4,}/.test(line) && Number(/"ms":(\d+)/.exec(line)![1]) > 5000 && notes.length < 200) notes.push(line);
+        if (s.includes('console ready')) resolve();
+      });
+      child.stderr!.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-4000)));
+      void exited.then((code) => reject(new Error(`server exited with ${code} before it was ready:\n${tail}`)));
+    });
+    return { child, exited, notes, tail: () => tail };
+  };
+  // A fresh database is seeded by a server process of its own, stopped before the measured one
+  // starts: seeding is a one-off step of a deployment, and the measured process's memory and
+  // caches should be those of a server that serves, not of one that generated the demo world.
+  if (created) {
+    const seeder = await launch(true);
+    seeder.child.kill('SIGTERM');
+    await seeder.exited;
+  }
+  const { child, exited, notes, tail } = await launch(false);
   const url = `http://127.0.0.1:${opts.port}`;
   return {
     url,
     child,
     databaseUrl,
-    stderr: () => tail,
+    stderr: tail,
     notes: () => notes,
     async stop() {
       if (child.exitCode === null) {
