@@ -10,6 +10,16 @@ let app: App['app'];
 let world: TinyWorld;
 const clock = new FakeClock(new Date('2026-11-29T02:00:00Z'));
 const MIN = 60_000;
+/**
+ * A day before both the test clock's day and the database's own today: the session lookup reads
+ * roles for the clock's day, the in-transaction check for the database's (jw_today()), and an
+ * assignment ended or begun on this day is ended, or in force, for both.
+ */
+const yesterday = () => {
+  const clockDay = new Date(clock.now().getTime() + 8 * 3600_000 - 86_400_000);
+  const realDay = new Date(Date.now() + 8 * 3600_000 - 86_400_000);
+  return (clockDay < realDay ? clockDay : realDay).toISOString().slice(0, 10);
+};
 
 beforeAll(async () => {
   db = await freshDatabase();
@@ -166,11 +176,11 @@ describe('reassignment changes access at once', () => {
     const client = await Client.login(app, 'mover');
     const ids = async () => ((await (await client.get('/api/grids')).json()) as { features: { properties: { id: number } }[] }).features.map((f) => f.properties.id);
     expect(await ids()).toEqual([world.gridIds[0]]);
-    await db.sql`UPDATE assignment SET ends_on = current_date - 1 WHERE staff_id = ${staffId!}`;
+    await db.sql`UPDATE assignment SET ends_on = ${yesterday()}::date WHERE staff_id = ${staffId!}`;
     const none = await client.get('/api/grids');
     expect(none.status).toBe(403);
     expect(await errorCode(none)).toBe('no_assignment');
-    await db.sql`INSERT INTO assignment (staff_id, role, grid_id, starts_on) VALUES (${staffId!}, 'grid_leader', ${world.gridIds[2]}, current_date - 1)`;
+    await db.sql`INSERT INTO assignment (staff_id, role, grid_id, starts_on) VALUES (${staffId!}, 'grid_leader', ${world.gridIds[2]}, ${yesterday()}::date)`;
     expect(await ids()).toEqual([world.gridIds[2]]);
   });
 });
@@ -199,10 +209,10 @@ describe('the session cache (validated sessions kept a few seconds)', () => {
 
   it('gives a role granted in the database at once, though the cached session had none', async () => {
     const { staffId } = await createUser(db.sql, 'granted', 'grid_leader', { grid_id: world.gridIds[0] });
-    await db.sql`UPDATE assignment SET ends_on = current_date - 1 WHERE staff_id = ${staffId!}`;
+    await db.sql`UPDATE assignment SET ends_on = ${yesterday()}::date WHERE staff_id = ${staffId!}`;
     const client = await Client.login(app, 'granted');
     expect((await client.get('/api/grids')).status).toBe(403);
-    await db.sql`INSERT INTO assignment (staff_id, role, grid_id, starts_on) VALUES (${staffId!}, 'grid_leader', ${world.gridIds[1]}, current_date - 1)`;
+    await db.sql`INSERT INTO assignment (staff_id, role, grid_id, starts_on) VALUES (${staffId!}, 'grid_leader', ${world.gridIds[1]}, ${yesterday()}::date)`;
     const res = await client.get('/api/grids');
     expect(res.status).toBe(200);
   });
