@@ -2,6 +2,7 @@
 // PostgreSQL seeded with the demo world, a logged-in console session, the console's request mix,
 // an open-loop scheduler and percentiles. Loopback only.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { repoPath } from '../api/paths.ts';
 
@@ -197,7 +198,7 @@ export function picker(mix: MixEntry[]): (i: number) => MixEntry {
   return (i) => order[i % order.length]!;
 }
 
-export interface Outcome { name: string; status: number; ms: number; scheduledAt: number }
+export interface Outcome { name: string; status: number; ms: number; scheduledAt: number; /** X-Cache of the answer (hit, stale, shared, miss), when it had one. */ cache?: string }
 
 /**
  * Open loop: request i is sent at start + i/rate whatever earlier ones are doing, and its latency is
@@ -219,7 +220,8 @@ export async function driveOpenLoop(opts: { url: string; cookie: string; rate: n
       .then(async (res) => {
         // A body cut off by the timeout is no answer, as a request refused outright is.
         const complete = await res.arrayBuffer().then(() => true, () => false);
-        outcomes.push({ name: entry.name, status: complete ? res.status : 0, ms: performance.now() - at, scheduledAt: at - start });
+        const cache = res.headers.get('x-cache');
+        outcomes.push({ name: entry.name, status: complete ? res.status : 0, ms: performance.now() - at, scheduledAt: at - start, ...(cache ? { cache } : {}) });
       }, () => {
         outcomes.push({ name: entry.name, status: 0, ms: performance.now() - at, scheduledAt: at - start });
       })
@@ -239,6 +241,26 @@ export function summarise(outcomes: Outcome[]): { n: number; errors: number; p50
   const ms = outcomes.map((o) => o.ms).sort((a, b) => a - b);
   const ok = (s: number) => s >= 200 && s < 300;
   return { n: outcomes.length, errors: outcomes.filter((o) => !ok(o.status)).length, p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99), max: ms[ms.length - 1] ?? NaN };
+}
+
+/** How many answers came from the server's answer cache, by X-Cache outcome. */
+export function cacheOutcomes(outcomes: Outcome[]): string {
+  const by = new Map<string, number>();
+  for (const o of outcomes) by.set(o.cache ?? 'not cached', (by.get(o.cache ?? 'not cached') ?? 0) + 1);
+  return ['hit', 'stale', 'shared', 'miss', 'not cached'].filter((k) => by.has(k)).map((k) => `${k} ${by.get(k)}`).join(', ');
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ
+
+/** user+system CPU of a process in ms, from /proc (0 when it is gone). Linux only. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
 }
 
 export const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');

@@ -7,7 +7,7 @@
 // at --rate requests per second with an open-loop scheduler. Prints p50/p95/p99 (from each request's
 // scheduled time), errors (anything but 2xx, or no answer) and the achieved rate.
 // Exit 0 when p99 ≤ 300 ms and there were no errors.
-import { arg, consoleMix, driveOpenLoop, feedClients, fmt, log, login, picker, startServerProcess, summarise, textArg } from './harness.ts';
+import { arg, cacheOutcomes, consoleMix, cpuMs, driveOpenLoop, feedClients, fmt, log, login, picker, startServerProcess, summarise, textArg } from './harness.ts';
 
 const say = log('load');
 const rate = arg('rate', 200);
@@ -35,7 +35,13 @@ try {
   while (feed.connected() + feed.refused() < feedN && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
   say(`${feed.connected()} feed clients connected (${feed.refused()} refused); sending ${rate} req/s for ${seconds} s`);
 
+  const serverCpu0 = cpuMs(server.child.pid!);
+  const ownCpu0 = process.cpuUsage();
   const { outcomes, wallS } = await driveOpenLoop({ url: server.url, cookie: session.cookie, rate, seconds, pick });
+  // Where the machine's two cores went: the server process and this script (the clients) itself.
+  const serverCpuS = (cpuMs(server.child.pid!) - serverCpu0) / 1000;
+  const own = process.cpuUsage(ownCpu0);
+  const ownCpuS = (own.user + own.system) / 1e6;
   await new Promise((r) => setTimeout(r, 1000)); // let the last feed messages arrive
   const feedConnected = feed.connected();
   const feedMessages = feed.messages();
@@ -50,6 +56,8 @@ try {
   const byStatus = new Map<number, number>();
   for (const o of outcomes) byStatus.set(o.status, (byStatus.get(o.status) ?? 0) + 1);
   console.log(`by status ${[...byStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s || 'no answer'}: ${n}`).join(', ')}`);
+  console.log(`CPU during the run: server process ${(100 * serverCpuS / wallS).toFixed(0)} % of a core, this client script ${(100 * ownCpuS / wallS).toFixed(0)} %`);
+  console.log(`answers by X-Cache: ${cacheOutcomes(outcomes)}`);
   console.log(`feed clients ${feedConnected}/${feedN} connected, ${feedDropped} dropped during the run, ${feedMessages} messages received`);
   console.log('');
   console.log('| request | n | p50 ms | p95 ms | p99 ms | errors |');

@@ -4,28 +4,14 @@
 // Prints per class: wall p50/p90, and CPU time per request of the server process (user+system,
 // from /proc) and of the PostgreSQL backends serving its database. CPU time barely depends on
 // what else the machine runs; wall time does. Linux and a local PostgreSQL only; loopback only.
-import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import { arg, consoleMix, fmt, log, login, percentile, startServerProcess, textArg } from './harness.ts';
+import { arg, consoleMix, cpuMs, fmt, log, login, percentile, startServerProcess, textArg } from './harness.ts';
 
 const say = log('reqcost');
 const n = arg('n', 50);
 const port = arg('port', 8622);
 const databaseUrl = textArg('database-url');
 if (!databaseUrl) throw new Error('--database-url of a seeded database is required');
-const TICK_MS = 1000 / 100; // USER_HZ
-
-/** user+system CPU of a process in ms (0 when it is gone). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
 const server = await startServerProcess({ port, dbName: 'jw_unused', databaseUrl, say });
 const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
 const dbName = new URL(databaseUrl).pathname.slice(1);
