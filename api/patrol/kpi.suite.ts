@@ -7,7 +7,7 @@ import { QueryCatalog } from '../db/queries.ts';
 import { CELL, ORIGIN, insertTinyWorld, square, type TinyWorld } from '../testing/fixtures.ts';
 import { rebuildDerived, refreshDerived } from './derived.ts';
 import { ingestFixes, type GpsFix } from './ingest.ts';
-import { columnsOfRows, gridKpiColumns, gridKpiJson, gridKpis, kpiRows, resolveWindow, rowsOfColumns, type KpiRow, type Level } from './kpi.ts';
+import { columnsOfRows, eventsByType, gridKpiColumns, gridKpiJson, gridKpis, kpiRows, resolveWindow, rowsOfColumns, type KpiRow, type Level } from './kpi.ts';
 
 /**
  * The KPI engine's correctness suite, written once and run against both databases the project
@@ -207,10 +207,16 @@ export function kpiSuite(connect: () => Promise<{ sql: Sql; close(): Promise<voi
       // The median of a rollup is the median of its events, not a median of medians.
       expect(sd!.median_close_hours).toBeCloseTo(10, 9);
       const w = await resolveWindow(sql, queries, { from: day(-29), to: day(0) });
-      const byType = await queries.run<{ type: string; reported: number; due: number; closed: number; on_time: number; overdue_open: number }>(
-        sql, 'stats_events_by_type', ['grid', world.gridIds[0], w.from, w.to, w.as_of, null]);
-      expect(byType.map((t) => [t.type, t.reported, t.due, t.closed, t.on_time, t.overdue_open])).toEqual([
+      const byType = await eventsByType(sql, queries, 'grid', [world.gridIds[0], world.gridIds[1]], w, null);
+      expect(byType.get(world.gridIds[0])!.map((t) => [t.type, t.reported, t.due, t.closed, t.on_time, t.overdue_open])).toEqual([
         ['dispute', 1, 1, 1, 0, 0], ['hazard', 1, 1, 0, 0, 1], ['public_security', 2, 1, 1, 1, 0]]);
+      // Asked together, each unit gets only its own events; the community holding both gets their sum.
+      const alone = await eventsByType(sql, queries, 'grid', [world.gridIds[1]], w, null);
+      expect(byType.get(world.gridIds[1]) ?? []).toEqual(alone.get(world.gridIds[1]) ?? []);
+      const community = (await eventsByType(sql, queries, 'community', [world.communityIds[0]], w, null)).get(world.communityIds[0]) ?? [];
+      const sum = (t: string) => [world.gridIds[0], world.gridIds[1]].reduce((a, g) => a + (byType.get(g)?.find((r) => r.type === t)?.reported ?? 0), 0);
+      expect(community.map((t) => [t.type, t.reported])).toEqual(community.map((t) => [t.type, sum(t.type)]));
+      expect(community.reduce((a, t) => a + t.reported, 0)).toBeGreaterThanOrEqual(4);
       const overdue = await queries.run<{ code: string }>(sql, 'stats_overdue_events', [world.gridIds[0], w.from, w.to, w.as_of, 10]);
       expect(overdue.map((e) => e.code).sort()).toEqual(['E2', 'E3']);
     });

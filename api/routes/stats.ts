@@ -8,7 +8,7 @@ import { ApiError } from '../http/errors.ts';
 import { idParam } from '../http/geo.ts';
 import { Resource } from '../http/resource.ts';
 import { refreshKpi } from '../patrol/derived.ts';
-import { DIRECT_KPI_GRIDS, columnsOfRows, gridKpiColumns, gridKpiJson, kpiRows, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
+import { DIRECT_KPI_GRIDS, columnsOfRows, eventsByType, gridKpiColumns, gridKpiJson, kpiRows, resolveWindow, todayOf, type Level } from '../patrol/kpi.ts';
 import { invalidInputResponse, notFoundResponse } from './respond.ts';
 
 /** Drill-down lists are capped; the totals say how many there were. */
@@ -186,15 +186,8 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
       },
       async (c, { query }, db) => {
         const { window, rows, grids } = await table('subdistrict', query, db, c.get('owner'));
-        const out = await c.get('owner')(async (tx) => {
-          const list = [];
-          for (const r of rows) {
-            const byType = await queries.run(tx, 'stats_events_by_type', ['subdistrict', r.unit_id, window.from, window.to, window.as_of, grids]);
-            list.push({ ...r, events_by_type: byType });
-          }
-          return list;
-        });
-        return c.json({ window, rows: out });
+        const byType = await c.get('owner')((tx) => eventsByType(tx, queries, 'subdistrict', rows.map((r) => r.unit_id), window, grids));
+        return c.json({ window, rows: rows.map((r) => ({ ...r, events_by_type: byType.get(r.unit_id) ?? [] })) });
       },
     )
     .route(
@@ -297,7 +290,7 @@ export function statsResource(deps: Pick<Deps, 'sql' | 'queries' | 'guard'>): Re
           return {
             window: w,
             kpi: (await kpiRows(tx, queries, 'grid', w, params.id, null))[0],
-            byType: await queries.run(tx, 'stats_events_by_type', ['grid', params.id, w.from, w.to, w.as_of, null]),
+            byType: (await eventsByType(tx, queries, 'grid', [params.id], w, null)).get(params.id) ?? [],
             missing: await queries.run<{ total: number }>(tx, 'stats_registration_missing', [params.id, limit]),
             subjects: await queries.run<{ class: string; status: string }>(tx, 'stats_visit_status', [params.id, null, w.to]),
             overdue: await queries.run<{ total: number }>(tx, 'stats_overdue_events', [params.id, w.from, w.to, w.as_of, limit]),
