@@ -7,6 +7,7 @@
 // at --rate requests per second with an open-loop scheduler. Prints p50/p95/p99 (from each request's
 // scheduled time), errors (anything but 2xx, or no answer) and the achieved rate.
 // Exit 0 when p99 ≤ 300 ms and there were no errors.
+import { writeFileSync } from 'node:fs';
 import { arg, cacheOutcomes, consoleMix, cpuMs, driveOpenLoop, feedClients, fmt, log, login, picker, startServerProcess, summarise, textArg } from './harness.ts';
 
 const say = log('load');
@@ -48,6 +49,8 @@ try {
   const feedDropped = feed.dropped();
   feed.close();
 
+  // BENCH_LOAD_DUMP=file: every request's scheduled time, class, status, latency and X-Cache, as JSON lines.
+  if (process.env.BENCH_LOAD_DUMP) writeFileSync(process.env.BENCH_LOAD_DUMP, outcomes.map((o) => JSON.stringify(o)).join('\n') + '\n');
   const all = summarise(outcomes);
   console.log('');
   console.log(`requests ${all.n} in ${wallS.toFixed(1)} s → achieved ${(all.n / wallS).toFixed(1)} req/s (target ${rate})`);
@@ -66,6 +69,8 @@ try {
     const s = summarise(outcomes.filter((o) => o.name === m.name));
     console.log(`| ${m.name} | ${s.n} | ${fmt(s.p50)} | ${fmt(s.p95)} | ${fmt(s.p99)} | ${s.errors} |`);
   }
+  const notes = server.notes();
+  if (notes.length) console.log(`\nserver messages during the run (${notes.length}, first 20):\n${notes.slice(0, 20).join('\n')}`);
   const pass = all.p99 <= 300 && all.errors === 0 && feedDropped === 0;
   console.log(`\ntarget p99 ≤ 300 ms and 0 errors: ${pass ? 'PASS' : 'MISSED'}`);
   code = pass ? 0 : 1;

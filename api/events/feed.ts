@@ -16,7 +16,12 @@ export interface Subscriber {
   groups: Set<Group>;
   /** Aggregate-only listeners get messages without free text. */
   redacted: boolean;
-  send(message: FeedMessage, data: string): void;
+  /**
+   * Messages for this listener, in id order, each with its JSON text. Messages committed together
+   * come in one call, so a burst (an overdue pass escalating a backlog) is one write per client,
+   * not one per message and client.
+   */
+  send(messages: [FeedMessage, string][]): void;
   /** Ends the subscriber's stream (server shutdown). */
   close(): void;
 }
@@ -80,7 +85,7 @@ export class FeedHub {
    */
   committed(m: FeedMessage): Promise<void> {
     if (this.lastPublished !== null && !this.running && BigInt(m.id) === this.lastPublished + 1n) {
-      this.deliver(m);
+      this.deliver([m]);
       return Promise.resolve();
     }
     return this.poke();
@@ -92,21 +97,25 @@ export class FeedHub {
       while (this.again) {
         this.again = false;
         const messages = await this.source!(this.lastPublished!);
-        for (const m of messages) this.deliver(m);
+        if (messages.length) this.deliver(messages);
       }
     } finally {
       this.running = null;
     }
   }
 
-  private deliver(m: FeedMessage): void {
-    this.lastPublished = BigInt(m.id);
-    let full: string | null = null;
-    let reduced: string | null = null;
+  private deliver(messages: FeedMessage[]): void {
+    this.lastPublished = BigInt(messages[messages.length - 1]!.id);
+    // Each message is serialised at most twice (in full, redacted), whatever the number of listeners.
+    const full: (string | undefined)[] = [];
+    const reduced: (string | undefined)[] = [];
     for (const s of this.subscribers) {
-      if (!deliverable(m, s)) continue;
-      if (s.redacted) s.send(m, (reduced ??= JSON.stringify(redact(m))));
-      else s.send(m, (full ??= JSON.stringify(m)));
+      const batch: [FeedMessage, string][] = [];
+      messages.forEach((m, i) => {
+        if (!deliverable(m, s)) return;
+        batch.push([m, s.redacted ? (reduced[i] ??= JSON.stringify(redact(m))) : (full[i] ??= JSON.stringify(m))]);
+      });
+      if (batch.length) s.send(batch);
     }
   }
 

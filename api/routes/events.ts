@@ -299,18 +299,24 @@ export function feedResource(deps: Deps): Resource {
         // in id order, so skipping ids at or below the cursor drops only repeats.
         const pending: [FeedMessage, string][] = [];
         let live = false;
-        const write = async (m: FeedMessage, data: string) => {
-          if (cursor !== null && BigInt(m.id) <= cursor) return;
-          cursor = BigInt(m.id);
-          await stream.writeSSE({ id: m.id, event: m.kind, data });
+        // Messages that arrive together go out as one write: the frames are those writeSSE makes
+        // (the JSON text has no line breaks; kinds and ids are plain).
+        const write = async (batch: [FeedMessage, string][]) => {
+          let frames = '';
+          for (const [m, data] of batch) {
+            if (cursor !== null && BigInt(m.id) <= cursor) continue;
+            cursor = BigInt(m.id);
+            frames += `event: ${m.kind}\ndata: ${data}\nid: ${m.id}\n\n`;
+          }
+          if (frames) await stream.write(frames);
         };
         const unsubscribe = deps.feed.subscribe({
           grids,
           groups: new Set(groups),
           redacted: aggregate,
-          send: (m, data) => {
-            if (live) void write(m, data);
-            else pending.push([m, data]);
+          send: (batch) => {
+            if (live) void write(batch);
+            else pending.push(...batch);
           },
           close: () => stream.abort(),
         });
@@ -323,12 +329,12 @@ export function feedResource(deps: Deps): Resource {
         } else {
           for (;;) {
             const page = await deps.gate.run(() => runScoped(deps.sql, user, c.get('clientIp'), (db) => queries(db, cursor!, groups)));
-            for (const m of page) await write(m, JSON.stringify(aggregate ? redact(m) : m));
+            await write(page.map((m) => [m, JSON.stringify(aggregate ? redact(m) : m)]));
             if (page.length < REPLAY_PAGE) break;
           }
         }
         live = true;
-        for (const [m, data] of pending.splice(0)) await write(m, data);
+        await write(pending.splice(0));
         await stream.writeSSE({ event: 'ready', data: JSON.stringify({ groups, cursor: String(cursor) }) });
         while (!stream.aborted && !stream.closed) {
           await stream.sleep(15_000);
