@@ -5,7 +5,7 @@ import type { QueryCatalog } from '../db/queries.ts';
 import type { AppEnv } from '../http/env.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Guard, Method } from '../http/resource.ts';
-import { SESSION_COOKIE, lookupSession, lookupToken, type SessionCache } from './sessions.ts';
+import { SESSION_COOKIE, cachedSession, lookupSession, lookupToken, sha256, type SessionCache } from './sessions.ts';
 import { isAggregateOnly, type Access, type AuthConfig, type Clock, type SessionUser } from './types.ts';
 import type { Db } from '../db/types.ts';
 import type { ConnectionGate } from '../http/backpressure.ts';
@@ -38,7 +38,15 @@ export function authenticate(deps: GuardDeps) {
       if (!auth) throw new ApiError(401, 'invalid_token', 'the API token is unknown or revoked');
     } else {
       const cookie = getCookie(c, SESSION_COOKIE);
-      if (cookie) auth = await gated(() => lookupSession(deps.sql, deps.queries, cookie, deps.clock, deps.authConfig, deps.sessions));
+      if (cookie) {
+        // A kept session needs no pool slot: a request answered from memory must not queue behind
+        // database work for its login check. A read is shared by the session's concurrent requests.
+        const sessions = deps.sessions;
+        auth = cachedSession(cookie, deps.clock, deps.authConfig, sessions)
+          ?? await (sessions
+            ? sessions.shared(sha256(cookie), () => gated(() => lookupSession(deps.sql, deps.queries, cookie, deps.clock, deps.authConfig, sessions)))
+            : gated(() => lookupSession(deps.sql, deps.queries, cookie, deps.clock, deps.authConfig)));
+      }
     }
     c.set('auth', auth);
     await next();

@@ -4,6 +4,7 @@ import { freshDatabase, type TestDatabase } from '../testing/db.ts';
 import { insertTinyWorld, type TinyWorld } from '../testing/fixtures.ts';
 import { Client, FakeClock, TEST_PASSWORD, createUser, testApp } from '../testing/app.ts';
 import { DEFAULT_AUTH_CONFIG } from './types.ts';
+import { SessionCache } from './sessions.ts';
 
 let db: TestDatabase;
 let app: App['app'];
@@ -254,5 +255,25 @@ describe('API tokens', () => {
     expect((await leader.post('/api/tokens', { name: 'x', scopes: ['sync:read'] })).status).toBe(403);
     const actions = await db.sql<{ action: string }[]>`SELECT action FROM audit_log WHERE target_type = 'api_token' AND target_id = ${String(id)} ORDER BY id`;
     expect(actions.map((a) => a.action)).toEqual(['token.issue', 'token.revoke']);
+  });
+});
+
+describe('SessionCache.shared', () => {
+  it('lets concurrent readers of one session share one read, and reads again once it is over', async () => {
+    const cache = new SessionCache(5_000);
+    let reads = 0;
+    let finish!: (v: null) => void;
+    const read = () => {
+      reads++;
+      return new Promise<null>((r) => (finish = r));
+    };
+    const a = cache.shared('h1', read);
+    const b = cache.shared('h1', read);
+    const other = cache.shared('h2', async () => (reads++, null));
+    finish(null);
+    expect(await Promise.all([a, b, other])).toEqual([null, null, null]);
+    expect(reads).toBe(2);
+    await cache.shared('h1', async () => (reads++, null));
+    expect(reads).toBe(3);
   });
 });

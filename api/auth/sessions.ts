@@ -69,6 +69,8 @@ export class SessionCache {
   private readonly entries = new Map<string, CachedSession>();
   /** Bumped by every revocation: a read that began before it must not put its (older) row back. */
   private revocations = 0;
+  /** Database reads in flight per session: a console's burst after expiry waits for one read. */
+  private readonly reading = new Map<string, Promise<AuthContext | null>>();
 
   constructor(readonly ttlMs: number, readonly maxEntries = 10_000) {}
 
@@ -103,6 +105,16 @@ export class SessionCache {
     this.entries.set(tokenHash, { row, at: now.getTime(), day: shanghaiDate(now) });
   }
 
+  /** One database read of a session at a time; concurrent callers share its answer. */
+  shared(tokenHash: string, read: () => Promise<AuthContext | null>): Promise<AuthContext | null> {
+    let p = this.reading.get(tokenHash);
+    if (!p) {
+      p = read().finally(() => this.reading.delete(tokenHash));
+      this.reading.set(tokenHash, p);
+    }
+    return p;
+  }
+
   /** After a session is revoked (logout). */
   forget(tokenHash: string): void {
     this.revocations++;
@@ -130,19 +142,32 @@ function toAuth(row: SessionRow, tokenHash: string, cached = false): AuthContext
 }
 
 /**
- * The session behind a cookie, or null when it is unknown, revoked, past its absolute lifetime or
- * idle too long. An expired session is revoked so it cannot come back if the clock moves.
+ * The session behind a cookie as kept in memory, when the cache may answer for it (no database,
+ * so callers need no pool slot); undefined when the database must decide.
  */
-export async function lookupSession(sql: Sql, queries: QueryCatalog, token: string, clock: Clock, cfg: AuthConfig, cache?: SessionCache): Promise<AuthContext | null> {
+export function cachedSession(token: string, clock: Clock, cfg: AuthConfig, cache?: SessionCache): AuthContext | undefined {
+  if (!cache) return undefined;
   const tokenHash = sha256(token);
   const now = clock.now();
-  const cached = cache?.get(tokenHash, now);
+  const cached = cache.get(tokenHash, now);
   // A cached session answers only while it is inside both limits and its last_seen_at needs no
   // write; otherwise the database decides (and revokes or records the use) as without a cache.
   const sinceSeen = cached ? now.getTime() - cached.last_seen_at.getTime() : Infinity;
   if (cached && now < cached.expires_at && sinceSeen <= LAST_SEEN_GRAIN_MS && sinceSeen <= cfg.idleMinutes * 60_000) {
     return toAuth(cached, tokenHash, true);
   }
+  return undefined;
+}
+
+/**
+ * The session behind a cookie, or null when it is unknown, revoked, past its absolute lifetime or
+ * idle too long. An expired session is revoked so it cannot come back if the clock moves.
+ */
+export async function lookupSession(sql: Sql, queries: QueryCatalog, token: string, clock: Clock, cfg: AuthConfig, cache?: SessionCache): Promise<AuthContext | null> {
+  const kept = cachedSession(token, clock, cfg, cache);
+  if (kept) return kept;
+  const tokenHash = sha256(token);
+  const now = clock.now();
   const generation = cache?.generation ?? 0;
   const [row] = await queries.run<SessionRow>(sql, 'auth_session', [tokenHash, shanghaiDate(now)]);
   if (!row || row.revoked_at || row.disabled) return null;

@@ -5,6 +5,7 @@ import { CELL, ORIGIN, insertTinyWorld, type TinyWorld } from '../testing/fixtur
 import { Client, createUser, testApp } from '../testing/app.ts';
 import { holdTableLock, until } from '../testing/locks.ts';
 import { ConnectionGate, InFlightLimit } from './backpressure.ts';
+import { DEFAULT_ANSWER_CACHE } from './answer-cache.ts';
 
 let db: TestDatabase;
 let world: TinyWorld;
@@ -164,5 +165,28 @@ describe('bounded wait for a database connection', () => {
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
     expect(await fixCount()).toBe(before + 100);
     expect(deps.gate.stats).toEqual({ active: 0, queued: 0 });
+  });
+});
+
+describe('answers from memory while the pool is saturated', () => {
+  it('a kept session and a kept answer need no pool slot; a miss still waits its bounded time', async () => {
+    const { app, deps } = testApp(db.sql, { limits: { dbActive: 2, dbQueue: 0, dbQueueTimeoutMs: 400 }, answerCache: { ...DEFAULT_ANSWER_CACHE, ttlMs: 60_000 } });
+    const cmd = await Client.login(app, 'cmd');
+    const kept = await cmd.get('/api/stats/subdistrict');
+    expect([kept.status, kept.headers.get('x-cache')]).toEqual([200, 'miss']);
+    const lock = await holdTableLock(db.sql, 'gps_fix');
+    const held = [push(app, batch(2000)), push(app, batch(2100))];
+    await until(async () => (await lock.waiting()) === 2, 10_000, 'two batches holding both slots');
+    expect(deps.gate.stats).toEqual({ active: 2, queued: 0 });
+    // Every slot is taken and no request may queue: the session and the answer come from memory.
+    const again = await Promise.all(Array.from({ length: 20 }, () => cmd.get('/api/stats/subdistrict')));
+    expect(again.map((r) => `${r.status} ${r.headers.get('x-cache')}`)).toEqual(Array(20).fill('200 hit'));
+    expect((await again[0]!.json()) as unknown).toEqual(await kept.json());
+    // A question not kept yet needs the database: refused at once, as before.
+    const miss = await cmd.get('/api/stats/communities');
+    expect(miss.status).toBe(503);
+    expect(((await miss.json()) as ErrorBody).error.code).toBe('database_busy');
+    await lock.release();
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
   });
 });
