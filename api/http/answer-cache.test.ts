@@ -16,6 +16,8 @@ function cacheAt(opts: Partial<ConstructorParameters<typeof AnswerCache>[0]> = {
   return { cache, clock, compute, computed: () => computed };
 }
 
+const settle = () => new Promise((r) => setImmediate(r));
+
 /** A computation the test finishes by hand. */
 function deferred() {
   let resolve!: (a: StoredAnswer) => void;
@@ -96,6 +98,32 @@ describe('AnswerCache', () => {
     expect(text((await pending).answer)).toBe('before the write');
     const after = await cache.answer('list', { dependsOn: ['events'] }, compute('after'));
     expect([after.outcome, text(after.answer)]).toEqual(['miss', 'after']);
+  });
+
+  it('shares a computation with requests that arrived before a write, and one newer computation with those after it', async () => {
+    const { cache } = cacheAt();
+    const list = { dependsOn: ['events'] as const };
+    const runs: ReturnType<typeof deferred>[] = [];
+    const compute = () => {
+      runs.push(deferred());
+      return runs[runs.length - 1]!.promise;
+    };
+    const first = cache.answer('list', list, compute);
+    const before = cache.answer('list', list, compute); // arrived before the write: shares the first
+    cache.invalidate(['events']);
+    const after = [cache.answer('list', list, compute), cache.answer('list', list, compute), cache.answer('list', list, compute)];
+    await settle();
+    expect(runs).toHaveLength(2); // the first, and one for everybody who arrived after the write
+    runs[0]!.resolve(answer('old'));
+    expect([(await first).outcome, text((await first).answer)]).toEqual(['miss', 'old']);
+    expect([(await before).outcome, text((await before).answer)]).toEqual(['shared', 'old']);
+    // The first finishing must not unregister the second: a later arrival joins it too.
+    const later = cache.answer('list', list, compute);
+    await settle();
+    expect(runs).toHaveLength(2);
+    runs[1]!.resolve(answer('new'));
+    expect((await Promise.all([...after, later])).map((r) => `${r.outcome}:${text(r.answer)}`)).toEqual(['miss:new', 'shared:new', 'shared:new', 'shared:new']);
+    expect((await cache.answer('list', list, compute)).outcome).toBe('hit');
   });
 
   it('does not keep refusals or errors, nor answers above the entry limit', async () => {

@@ -54,7 +54,8 @@ export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'shared' | 'bypass';
 
 export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly inFlight = new Map<string, Promise<Entry | null>>();
+  /** The computation in flight per key, with the generations it started from. */
+  private readonly inFlight = new Map<string, { run: Promise<Entry | null>; generations: number[] }>();
   private readonly generation = new Map<'all' | CacheDomain, number>([['all', 0], ['events', 0]]);
   private bytes = 0;
   private readonly now: () => number;
@@ -91,9 +92,8 @@ export class AnswerCache {
     return [this.generation.get('all')!, ...(policy.dependsOn ?? []).map((d) => this.generation.get(d)!)];
   }
 
-  private current(entry: Entry, policy: CachePolicy): boolean {
-    const now = this.generationsOf(policy);
-    return entry.generations.length === now.length && entry.generations.every((g, i) => g === now[i]);
+  private current(entry: Pick<Entry, 'generations'>, policy: CachePolicy): boolean {
+    return sameGenerations(entry.generations, this.generationsOf(policy));
   }
 
   /**
@@ -105,9 +105,10 @@ export class AnswerCache {
       this.counts.bypass++;
       return { answer: await compute(), outcome: 'bypass', ageMs: 0 };
     }
+    const arrival = this.generationsOf(policy);
     const entry = this.entries.get(key);
     const now = this.now();
-    if (entry && this.current(entry, policy)) {
+    if (entry && sameGenerations(entry.generations, arrival)) {
       const age = now - entry.at;
       if (age <= this.options.ttlMs) {
         this.counts.hit++;
@@ -120,10 +121,14 @@ export class AnswerCache {
         return { answer: entry.answer, outcome: 'stale', ageMs: age };
       }
     }
+    // A computation that began from the same generations as this request arrived with has seen
+    // every write this request must see: share it. One that began before a write that has ended
+    // since has not; then this request starts a new one, which later arrivals share in turn, so
+    // a write does not make every waiting request compute on its own.
     const pending = this.inFlight.get(key);
-    if (pending) {
-      const shared = await pending.catch(() => null);
-      if (shared && this.current(shared, policy)) {
+    if (pending && sameGenerations(pending.generations, arrival)) {
+      const shared = await pending.run.catch(() => null);
+      if (shared) {
         this.counts.shared++;
         return { answer: shared.answer, outcome: 'shared', ageMs: this.now() - shared.at };
       }
@@ -139,19 +144,22 @@ export class AnswerCache {
     // after that bumps them, so this answer is then already stale when it is stored.
     const generations = this.generationsOf(policy);
     const at = this.now();
-    const run = (async () => {
+    const slot: { run: Promise<Entry | null>; generations: number[] } = { run: Promise.resolve(null), generations };
+    slot.run = (async () => {
       try {
-        const answer = await compute();
+        // Never synchronously: the slot must be registered before this can end and unregister it.
+        const answer = await Promise.resolve().then(compute);
         if (answer.status !== 200 || answer.body.byteLength > this.options.maxEntryBytes) return null;
         const entry: Entry = { answer, at, generations };
         if (this.current(entry, policy)) this.store(key, entry);
         return entry;
       } finally {
-        this.inFlight.delete(key);
+        // A newer computation of the key may have taken the place of this one meanwhile.
+        if (this.inFlight.get(key) === slot) this.inFlight.delete(key);
       }
     })();
-    this.inFlight.set(key, run);
-    return run;
+    this.inFlight.set(key, slot);
+    return slot.run;
   }
 
   private touch(key: string, entry: Entry): void {
@@ -172,6 +180,10 @@ export class AnswerCache {
       this.bytes -= e.answer.body.byteLength;
     }
   }
+}
+
+function sameGenerations(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((g, i) => g === b[i]);
 }
 
 /** A Response read into a StoredAnswer (its body consumed). */
