@@ -4,9 +4,13 @@ import type { QueryCatalog } from '../db/queries.ts';
 import type { FeedHub } from './feed.ts';
 import { escalateOverdue } from './service.ts';
 
+/** Events escalated per transaction, and transactions per pass (at most 500 events a minute, as before). */
+const ESCALATION_BATCH = 25;
+const ESCALATION_BATCHES = 20;
+
 /**
- * Escalates overdue events on a timer. One pass at a time; each pass is one transaction, and its
- * messages are published only after it commits.
+ * Escalates overdue events on a timer. One pass at a time; a pass is a few short transactions, and
+ * each one's messages are published after it commits.
  */
 export function startOverdueScheduler(deps: { sql: Sql; queries: QueryCatalog; clock: Clock; feed: FeedHub; log: (m: string) => void;
   /** Told when a pass changed events (arrivals, escalations), e.g. to make kept event lists stale. */
@@ -15,10 +19,19 @@ export function startOverdueScheduler(deps: { sql: Sql; queries: QueryCatalog; c
   const pass = async () => {
     // Support requests whose police officer's device came within 100 m count as arrived (by GPS).
     const arrivals = await deps.queries.run(deps.sql, 'support_gps_arrivals', [100]);
-    const messages = await deps.sql.begin((tx) => escalateOverdue(tx, deps.queries, deps.clock.now()));
-    if (arrivals.length || messages.length) deps.onEventsChanged?.();
-    if (messages.length) await deps.feed.poke();
-    if (messages.length) deps.log(`escalated ${messages.length} overdue event(s)`);
+    if (arrivals.length) deps.onEventsChanged?.();
+    // A backlog (after downtime, or a city's first pass) is escalated in short transactions: each
+    // holds the feed's ordering lock, and one long one would make every event report wait for it.
+    let escalated = 0;
+    for (let batch = 0; batch < ESCALATION_BATCHES; batch++) {
+      const messages = await deps.sql.begin((tx) => escalateOverdue(tx, deps.queries, deps.clock.now(), ESCALATION_BATCH));
+      if (!messages.length) break;
+      escalated += messages.length;
+      deps.onEventsChanged?.();
+      await deps.feed.poke();
+      if (messages.length < ESCALATION_BATCH) break;
+    }
+    if (escalated) deps.log(`escalated ${escalated} overdue event(s)`);
   };
   const tick = () => {
     if (running) return;

@@ -229,8 +229,8 @@ export async function transitionEvent(db: Db, queries: QueryCatalog, id: number,
  * Escalates every overdue event one level (the scheduler calls this). Runs as the table owner:
  * deadlines bind whoever is or is not logged in.
  */
-export async function escalateOverdue(db: Db, queries: QueryCatalog, now: Date): Promise<FeedMessage[]> {
-  const overdue = await queries.run<{ id: number; version: number }>(db, 'events_overdue', [now, 500]);
+export async function escalateOverdue(db: Db, queries: QueryCatalog, now: Date, limit = 500): Promise<FeedMessage[]> {
+  const overdue = await queries.run<{ id: number; version: number }>(db, 'events_overdue', [now, limit]);
   const messages: FeedMessage[] = [];
   for (const o of overdue) {
     const e = await lockEvent(db, o.id);
