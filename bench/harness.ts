@@ -2,6 +2,7 @@
 // PostgreSQL seeded with the demo world, a logged-in console session, the console's request mix,
 // an open-loop scheduler and percentiles. Loopback only.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { repoPath } from '../api/paths.ts';
@@ -139,6 +140,9 @@ export async function login(url: string, username: string): Promise<Session> {
 
 export interface MixEntry { name: string; weight: number; request: (i: number) => { path: string; init?: RequestInit } }
 
+/** Unique per run: a seeded database outlives runs (the city preset), and process ids repeat. */
+const RUN_ID = randomBytes(6).toString('hex');
+
 const day = (d: Date) => new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 
 /**
@@ -181,7 +185,7 @@ export async function consoleMix(url: string, s: Session): Promise<MixEntry[]> {
           body: JSON.stringify({
             // Severity 3 reaches the command group, so every feed client receives it.
             type: 'public_security', subtype: 'disorder', severity: 3, title: `压测上报${i}`, lon: cx + ((i % 17) - 8) * 0.0004, lat: cy + ((i % 13) - 6) * 0.0004,
-            allow_duplicate: true, client_id: `load-${process.pid}-${i}`,
+            allow_duplicate: true, client_id: `load-${RUN_ID}-${i}`,
           }),
         },
       }),
