@@ -148,9 +148,11 @@ const day = (d: Date) => new Date(d.getTime() + 8 * 3600_000).toISOString().slic
 /**
  * What the console asks while people use it: the grid layer, KPI tables and the sub-district
  * summary, heat hexagons and incident points over the viewport, the event list, the histogram, and
- * now and then a new event report (which the feed clients then receive).
+ * now and then a new event report (which the feed clients then receive). The reports go with
+ * `reporter`'s session when given (a console that reports is not the screens that watch: a session
+ * is always answered after its own writes, so one session doing both would measure that instead).
  */
-export async function consoleMix(url: string, s: Session): Promise<MixEntry[]> {
+export async function consoleMix(url: string, s: Session, reporter: Session = s): Promise<MixEntry[]> {
   const res = await fetch(`${url}/api/subdistricts`, { headers: { cookie: s.cookie } });
   const fc = (await res.json()) as { features: { geometry: { coordinates: number[][][][] } }[] };
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
@@ -181,7 +183,7 @@ export async function consoleMix(url: string, s: Session): Promise<MixEntry[]> {
       name: 'events POST', weight: 2, request: (i) => ({
         path: '/api/events',
         init: {
-          method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf },
+          method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': reporter.csrf, cookie: reporter.cookie },
           body: JSON.stringify({
             // Severity 3 reaches the command group, so every feed client receives it.
             type: 'public_security', subtype: 'disorder', severity: 3, title: `压测上报${i}`, lon: cx + ((i % 17) - 8) * 0.0004, lat: cy + ((i % 13) - 6) * 0.0004,

@@ -32,7 +32,8 @@ try {
   const connections = async () => (await pg<{ n: number }[]>`
     SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jingwang-console'`)[0]!.n;
   const session = await login(server.url, 'zhihui');
-  const mix = await consoleMix(server.url, session);
+  // Reports from a second console of the same account (see consoleMix).
+  const mix = await consoleMix(server.url, session, await login(server.url, 'zhihui'));
   const pick = picker(mix);
   const feed = feedClients(server.url, session.cookie, feedN);
   say(`RSS at start ${rssMiB(pid).toFixed(1)} MiB, ${await connections()} connections; ${rate} req/s for ${minutes} min, ${feedN} feed clients`);

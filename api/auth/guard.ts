@@ -149,7 +149,10 @@ export function createGuard(deps: GuardDeps): Guard {
       try {
         return await guard.runChecked(c, access, method, tracked, opts);
       } finally {
-        if (ran) deps.answers.invalidate(opts?.invalidates ?? 'all');
+        if (ran) {
+          const auth = c.get('auth');
+          deps.answers.invalidate(opts?.invalidates ?? 'all', auth?.kind === 'user' ? auth.tokenHash : undefined);
+        }
       }
     },
 
@@ -242,7 +245,7 @@ export function createGuard(deps: GuardDeps): Guard {
         const url = new URL(c.req.url);
         const key = `${user.id}|${user.roles.join(',')}|${url.pathname}${url.search}`;
         const { answer, outcome, ageMs } = await deps.answers.answer(key, opts.cache, async () =>
-          storedAnswer(await guard.runScopedRequest(c, user, auth.cached === true, fn, opts)));
+          storedAnswer(await guard.runScopedRequest(c, user, auth.cached === true, fn, opts)), auth.tokenHash);
         return c.body(answer.body, answer.status as 200, {
           ...Object.fromEntries(answer.headers), 'x-cache': outcome, age: String(Math.floor(ageMs / 1000)),
         });

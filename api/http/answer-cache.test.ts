@@ -126,6 +126,19 @@ describe('AnswerCache', () => {
     expect((await cache.answer('list', list, compute)).outcome).toBe('hit');
   });
 
+  it('never gives a session an answer computed before its own last write ended', async () => {
+    const { cache, compute } = cacheAt();
+    await cache.answer('stats', {}, compute('before'), 'A');
+    cache.invalidate(['events'], 'A'); // A reported an event: statistics are not event lists
+    const other = await cache.answer('stats', {}, compute('x'), 'B');
+    expect([other.outcome, text(other.answer)]).toEqual(['hit', 'before']);
+    const own = await cache.answer('stats', {}, compute('after'), 'A');
+    expect([own.outcome, text(own.answer)]).toEqual(['miss', 'after']);
+    // From then on the newer answer serves both, and A's later reads hit it.
+    expect(text((await cache.answer('stats', {}, compute('y'), 'B')).answer)).toBe('after');
+    expect((await cache.answer('stats', {}, compute('z'), 'A')).outcome).toBe('hit');
+  });
+
   it('does not keep refusals or errors, nor answers above the entry limit', async () => {
     const { cache, compute, computed } = cacheAt();
     expect((await cache.answer('k', {}, compute('{"error":1}', 400))).answer.status).toBe(400);

@@ -12,6 +12,9 @@
  *   every answer depends on, except the high-rate ones that name narrower domains (an event report
  *   bumps only `events`). An answer computed from a snapshot older than a bump is never given.
  *   Writes that bypass the server (the CLI importers, psql) show within `ttlMs + staleMs`.
+ * - A session sees its own writes at once in every answer: it is never given an answer whose
+ *   computation began before its last write ended (other sessions see a narrow write's effect on
+ *   statistics within `ttlMs + staleMs`).
  * - Concurrent misses of one key share one computation.
  * - Bounded: entries over `maxEntryBytes` are not kept; the oldest go when `maxBytes` is exceeded.
  */
@@ -35,6 +38,8 @@ interface Entry {
   answer: StoredAnswer;
   at: number;
   generations: number[];
+  /** The write count when the computation began (see `lastWriteOf`). */
+  seq: number;
 }
 
 export interface AnswerCacheOptions {
@@ -54,8 +59,12 @@ export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'shared' | 'bypass';
 
 export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
-  /** The computation in flight per key, with the generations it started from. */
-  private readonly inFlight = new Map<string, { run: Promise<Entry | null>; generations: number[] }>();
+  /** The computation in flight per key, with the generations and write count it started from. */
+  private readonly inFlight = new Map<string, { run: Promise<Entry | null>; generations: number[]; seq: number }>();
+  /** Writes ended so far, and the count after each writing session's last write (bounded). */
+  private writes = 0;
+  private readonly lastWrite = new Map<string, number>();
+  private static readonly MAX_WRITERS = 10_000;
   private readonly generation = new Map<'all' | CacheDomain, number>([['all', 0], ['events', 0]]);
   private bytes = 0;
   private readonly now: () => number;
@@ -76,11 +85,20 @@ export class AnswerCache {
     return this.bytes;
   }
 
-  /** Called after a write commits (or fails in an unknown state). */
-  invalidate(what: Invalidation): void {
+  /**
+   * Called after a write commits (or fails in an unknown state). `writer` (a session) will not be
+   * given an answer whose computation began before now.
+   */
+  invalidate(what: Invalidation, writer?: string): void {
     const domains = what === 'all' ? (['all'] as const) : what;
     for (const d of domains) this.generation.set(d, this.generation.get(d)! + 1);
     if (what === 'all') this.clear();
+    this.writes++;
+    if (writer !== undefined) {
+      this.lastWrite.delete(writer);
+      if (this.lastWrite.size >= AnswerCache.MAX_WRITERS) this.lastWrite.delete(this.lastWrite.keys().next().value!);
+      this.lastWrite.set(writer, this.writes);
+    }
   }
 
   clear(): void {
@@ -100,15 +118,17 @@ export class AnswerCache {
    * The answer for `key`: kept, shared with a computation in flight, or computed by `compute`.
    * Only 200 answers are kept; anything else goes to its own caller alone.
    */
-  async answer(key: string, policy: CachePolicy, compute: () => Promise<StoredAnswer>): Promise<{ answer: StoredAnswer; outcome: CacheOutcome; ageMs: number }> {
+  async answer(key: string, policy: CachePolicy, compute: () => Promise<StoredAnswer>, reader?: string): Promise<{ answer: StoredAnswer; outcome: CacheOutcome; ageMs: number }> {
     if (this.options.ttlMs === 0) {
       this.counts.bypass++;
       return { answer: await compute(), outcome: 'bypass', ageMs: 0 };
     }
     const arrival = this.generationsOf(policy);
+    // The reader's own last write: nothing computed before it ended may answer this reader.
+    const since = reader === undefined ? 0 : this.lastWrite.get(reader) ?? 0;
     const entry = this.entries.get(key);
     const now = this.now();
-    if (entry && sameGenerations(entry.generations, arrival)) {
+    if (entry && entry.seq >= since && sameGenerations(entry.generations, arrival)) {
       const age = now - entry.at;
       if (age <= this.options.ttlMs) {
         this.counts.hit++;
@@ -126,7 +146,7 @@ export class AnswerCache {
     // since has not; then this request starts a new one, which later arrivals share in turn, so
     // a write does not make every waiting request compute on its own.
     const pending = this.inFlight.get(key);
-    if (pending && sameGenerations(pending.generations, arrival)) {
+    if (pending && pending.seq >= since && sameGenerations(pending.generations, arrival)) {
       const shared = await pending.run.catch(() => null);
       if (shared) {
         this.counts.shared++;
@@ -143,14 +163,15 @@ export class AnswerCache {
     // Generations and time are taken before the computation opens its snapshot: a write committed
     // after that bumps them, so this answer is then already stale when it is stored.
     const generations = this.generationsOf(policy);
+    const seq = this.writes;
     const at = this.now();
-    const slot: { run: Promise<Entry | null>; generations: number[] } = { run: Promise.resolve(null), generations };
+    const slot: { run: Promise<Entry | null>; generations: number[]; seq: number } = { run: Promise.resolve(null), generations, seq };
     slot.run = (async () => {
       try {
         // Never synchronously: the slot must be registered before this can end and unregister it.
         const answer = await Promise.resolve().then(compute);
         if (answer.status !== 200 || answer.body.byteLength > this.options.maxEntryBytes) return null;
-        const entry: Entry = { answer, at, generations };
+        const entry: Entry = { answer, at, generations, seq };
         if (this.current(entry, policy)) this.store(key, entry);
         return entry;
       } finally {
@@ -170,6 +191,8 @@ export class AnswerCache {
 
   private store(key: string, entry: Entry): void {
     const old = this.entries.get(key);
+    // A slower computation that began earlier must not replace a newer answer.
+    if (old && old.seq > entry.seq) return;
     if (old) this.bytes -= old.answer.body.byteLength;
     this.entries.delete(key);
     this.entries.set(key, entry);
@@ -207,5 +230,7 @@ export function answerCacheFromEnv(env: NodeJS.ProcessEnv = process.env): Answer
 export const AGGREGATE: CachePolicy = {};
 /** Lists of events: stale at once after any event write through this server. */
 export const EVENT_LIST: CachePolicy = { dependsOn: ['events'] };
+/** Logins, logouts and password changes write sessions only, which no kept answer holds. */
+export const SESSION_ONLY: Invalidation = [];
 /** Writes of the event loop (reports, transitions, support): they make only event lists stale at once. */
 export const EVENT_WRITE: Invalidation = ['events'];

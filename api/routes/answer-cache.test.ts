@@ -70,20 +70,31 @@ describe('kept answers', () => {
     expect(await titles(await leader.get(LIST))).toEqual(['一网格纠纷', '新报的事件']);
   });
 
-  it('of statistics stay through an event report and go stale at once on any other write', async () => {
+  it('of statistics stay through another session\'s event report, not through one\'s own, and go stale on any other write', async () => {
     const kpi = '/api/stats/grids?from=2026-11-01&to=2026-11-30';
     const events = async (res: Response) => ((await res.json()) as { rows: { events_reported: number }[] }).rows.reduce((a, g) => a + g.events_reported, 0);
-    const before = await events(await cmd.get(kpi));
-    expect(before).toBe(3);
-    expect((await report(cmd, 1, '二网格纠纷')).status).toBe(201);
+    expect(await events(await cmd.get(kpi))).toBe(3);
+    // Another session (the grid leader's) reports: the command centre's statistics are kept.
+    expect((await report(leader, 0, '网格长上报')).status).toBe(201);
     const kept = await cmd.get(kpi);
     expect(kept.headers.get('x-cache')).toBe('hit');
     expect(await events(kept)).toBe(3);
-    // Any write but the event loop's makes every kept answer stale (here: a new API token).
-    expect((await cmd.post('/api/tokens', { name: 'cache-test', scopes: ['gps:ingest'] })).status).toBe(201);
+    // A second console of the same account shares the kept answer.
+    const otherConsole = await Client.login(app, 'cmd');
+    expect((await otherConsole.get(kpi)).headers.get('x-cache')).toBe('hit');
+    // The command centre's own report: its next answer is computed after it, and counts it.
+    expect((await report(cmd, 1, '二网格纠纷')).status).toBe(201);
+    const own = await cmd.get(kpi);
+    expect(own.headers.get('x-cache')).toBe('miss');
+    expect(await events(own)).toBe(5);
+    // Any write but the event loop's makes every kept answer stale (here: a new API token, from
+    // the other console, so not the reader's own).
+    await db.sql`UPDATE event SET severity = 3 WHERE title = '网格长上报'`;
+    expect((await otherConsole.get(kpi)).headers.get('x-cache')).toBe('hit');
+    expect((await otherConsole.post('/api/tokens', { name: 'cache-test', scopes: ['gps:ingest'] })).status).toBe(201);
     const fresh = await cmd.get(kpi);
     expect(fresh.headers.get('x-cache')).toBe('miss');
-    expect(await events(fresh)).toBe(4);
+    expect(await events(fresh)).toBe(5);
   });
 
   it('are never made of refusals: a bad query is answered 400 each time', async () => {

@@ -1,3 +1,4 @@
+import { SESSION_ONLY } from '../http/answer-cache.ts';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
@@ -40,6 +41,7 @@ export function authResource(deps: Deps): Resource {
       {
         method: 'post',
         path: '/login',
+        invalidates: SESSION_ONLY,
         summary: '登录 / log in; sets an httpOnly session cookie',
         access: { kind: 'public' },
         body: loginBody,
@@ -91,6 +93,7 @@ export function authResource(deps: Deps): Resource {
       {
         method: 'post',
         path: '/logout',
+        invalidates: SESSION_ONLY,
         summary: '退出登录 / log out',
         access: { kind: 'self' },
         responses: { 204: { description: 'logged out' } },
@@ -109,6 +112,7 @@ export function authResource(deps: Deps): Resource {
       {
         method: 'post',
         path: '/password',
+        invalidates: SESSION_ONLY,
         summary: '修改密码 / change password; ends the user’s other sessions',
         access: { kind: 'self' },
         body: passwordBody,
