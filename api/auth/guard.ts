@@ -254,7 +254,7 @@ export function createGuard(deps: GuardDeps): Guard {
     },
 
     /** The request's upkeep and its scoped transaction, under the route's in-flight limit. */
-    async runScopedRequest(c: Context<AppEnv>, user: SessionUser, cachedSession: boolean, fn: (db: Db) => Promise<Response>, opts?: Parameters<Guard['run']>[4]): Promise<Response> {
+    async runScopedRequest(c: Context<AppEnv>, user: SessionUser, recheckRoles: boolean, fn: (db: Db) => Promise<Response>, opts?: Parameters<Guard['run']>[4]): Promise<Response> {
       const route = `${c.req.method} ${c.req.routePath}`;
       const release = opts?.limit?.enter();
       try {
@@ -268,7 +268,7 @@ export function createGuard(deps: GuardDeps): Guard {
           return inRequestTransaction(route, () => runScoped(deps.sql, user, c.get('clientIp'), (tx, owner) => {
             c.set('owner', owner);
             return fn(tx);
-          }, opts?.statementTimeoutMs, { checkRoles: cachedSession }));
+          }, opts?.statementTimeoutMs, { checkRoles: recheckRoles }));
         });
         for (const f of afterCommit) f();
         return response;
