@@ -27,6 +27,18 @@ export interface GuardDeps {
 
 const ungated = <T>(fn: () => Promise<T>) => fn();
 
+/** A handler that records whether it was called (the guard refuses many requests before it is). */
+function tracked(fn: (db: Db) => Promise<Response>): { fn: (db: Db) => Promise<Response>; readonly ran: boolean } {
+  const t = {
+    ran: false,
+    fn: (db: Db) => {
+      t.ran = true;
+      return fn(db);
+    },
+  };
+  return t;
+}
+
 /** Reads the session cookie or bearer token once per request; routes then decide with `access`. */
 export function authenticate(deps: GuardDeps) {
   const gated = deps.gate ? deps.gate.run.bind(deps.gate) : ungated;
@@ -141,15 +153,11 @@ export function createGuard(deps: GuardDeps): Guard {
       if (method === 'get' || !deps.answers) return guard.runChecked(c, access, method, fn, opts);
       // A write that reached its handler makes kept answers stale once it is over, committed or
       // not (a failure at COMMIT leaves its outcome unknown): the next reader computes afresh.
-      let ran = false;
-      const tracked = (db: Db) => {
-        ran = true;
-        return fn(db);
-      };
+      const handler = tracked(fn);
       try {
-        return await guard.runChecked(c, access, method, tracked, opts);
+        return await guard.runChecked(c, access, method, handler.fn, opts);
       } finally {
-        if (ran) {
+        if (handler.ran) {
           const auth = c.get('auth');
           deps.answers.invalidate(opts?.invalidates ?? 'all', auth?.kind === 'user' ? auth.tokenHash : undefined);
         }
@@ -159,17 +167,13 @@ export function createGuard(deps: GuardDeps): Guard {
     async runChecked(c: Context<AppEnv>, access: Access, method: Method, fn: (db: Db) => Promise<Response>, opts?: Parameters<Guard['run']>[4]): Promise<Response> {
       const auth = c.get('auth');
       if (auth?.kind !== 'user' || !auth.cached) return guard.runOnce(c, access, method, fn, opts);
-      let started = false;
-      const tracked = (db: Db) => {
-        started = true;
-        return fn(db);
-      };
+      const handler = tracked(fn);
       try {
-        return await guard.runOnce(c, access, method, tracked, opts);
+        return await guard.runOnce(c, access, method, handler.fn, opts);
       } catch (err) {
         // A refusal by the guard itself (the handler never ran), or roles found changed in the
         // transaction (rolled back): nothing was done, so running the request again is safe.
-        const stale = err instanceof StaleSession || (!started && err instanceof ApiError && err.status === 403 && ROLE_REFUSALS.has(err.code));
+        const stale = err instanceof StaleSession || (!handler.ran && err instanceof ApiError && err.status === 403 && ROLE_REFUSALS.has(err.code));
         if (!stale) throw err;
         deps.sessions?.forget(auth.tokenHash);
         const cookie = getCookie(c, SESSION_COOKIE);

@@ -68,7 +68,6 @@ export class AnswerCache {
   private readonly generation = new Map<'all' | CacheDomain, number>([['all', 0], ['events', 0]]);
   private bytes = 0;
   private readonly now: () => number;
-  readonly counts: Record<CacheOutcome, number> = { hit: 0, stale: 0, miss: 0, shared: 0, bypass: 0 };
 
   constructor(readonly options: AnswerCacheOptions = DEFAULT_ANSWER_CACHE) {
     for (const k of ['ttlMs', 'staleMs', 'maxBytes', 'maxEntryBytes'] as const) {
@@ -120,7 +119,6 @@ export class AnswerCache {
    */
   async answer(key: string, policy: CachePolicy, compute: () => Promise<StoredAnswer>, reader?: string): Promise<{ answer: StoredAnswer; outcome: CacheOutcome; ageMs: number }> {
     if (this.options.ttlMs === 0) {
-      this.counts.bypass++;
       return { answer: await compute(), outcome: 'bypass', ageMs: 0 };
     }
     const arrival = this.generationsOf(policy);
@@ -131,14 +129,12 @@ export class AnswerCache {
     if (entry && entry.seq >= since && sameGenerations(entry.generations, arrival)) {
       const age = now - entry.at;
       if (age <= this.options.ttlMs) {
-        this.counts.hit++;
-        this.touch(key, entry);
+          this.touch(key, entry);
         return { answer: entry.answer, outcome: 'hit', ageMs: age };
       }
       if (age <= this.options.ttlMs + this.options.staleMs) {
         if (!this.inFlight.has(key)) void this.computeShared(key, policy, compute).catch(() => undefined);
-        this.counts.stale++;
-        return { answer: entry.answer, outcome: 'stale', ageMs: age };
+          return { answer: entry.answer, outcome: 'stale', ageMs: age };
       }
     }
     // A computation that began from the same generations as this request arrived with has seen
@@ -149,11 +145,9 @@ export class AnswerCache {
     if (pending && pending.seq >= since && sameGenerations(pending.generations, arrival)) {
       const shared = await pending.run.catch(() => null);
       if (shared) {
-        this.counts.shared++;
-        return { answer: shared.answer, outcome: 'shared', ageMs: this.now() - shared.at };
+          return { answer: shared.answer, outcome: 'shared', ageMs: this.now() - shared.at };
       }
     }
-    this.counts.miss++;
     let mine: StoredAnswer | undefined;
     const kept = await this.computeShared(key, policy, async () => (mine = await compute()));
     return { answer: kept?.answer ?? mine!, outcome: 'miss', ageMs: 0 };
